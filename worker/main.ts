@@ -1,0 +1,28 @@
+/** Entry point of `npm run worker`: runs one deploy worker until SIGINT or SIGTERM. */
+import { parseArgs } from 'node:util';
+import { defaultConfigPath, loadConfig } from '../shared/config.js';
+import { createDeployWorker } from './run.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
+  const configPath = values.config ?? defaultConfigPath();
+  const config = loadConfig(configPath);
+  const worker = await createDeployWorker(config);
+  console.log(
+    JSON.stringify({
+      message: 'worker started',
+      pid: process.pid,
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+      address: config.temporal.address,
+      config: configPath,
+    }),
+  );
+  await worker.run();
+  console.log(JSON.stringify({ message: 'worker stopped', pid: process.pid }));
+}
+
+main().catch((error: unknown) => {
+  console.error(`deployer worker: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

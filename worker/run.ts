@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import type { Config } from '../shared/config.js';
+import { connectionOptions } from '../client/connection.js';
+
+const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+const PREBUILT_BUNDLE = fileURLToPath(new URL('../dist/workflow-bundle.js', import.meta.url));
+
+/** Creates a worker for the deploy workflow and its activities on the configured task queue. */
+export async function createDeployWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<Worker> {
+  const connection = await NativeConnection.connect(connectionOptions(config));
+  const workflowSource = existsSync(PREBUILT_BUNDLE) && !process.env.DEPLOYER_BUNDLE_FROM_SOURCE
+    ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
+    : { workflowsPath: WORKFLOWS_PATH };
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: createActivities({ config }),
+    ...workflowSource,
+    ...overrides,
+  });
+}

@@ -1,0 +1,1 @@
+export { deployWorkItem } from './deploy-work-item.js';
