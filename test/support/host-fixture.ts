@@ -1,0 +1,98 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createHostActivities } from '../../activities/host.js';
+import { kill } from '../../activities/host-launcher.js';
+import { hostTarget } from '../../activities/host-transport.js';
+import type { HookRequest } from '../../activities/types.js';
+import { configSchema, type Config } from '../../shared/config.js';
+
+/** A temp folder with a local deploy host, and the host activities built on a config that points at it. */
+export interface HostFixture {
+  dir: string;
+  stateDir: string;
+  config: Config;
+  activities: ReturnType<typeof createHostActivities>;
+  environment: MockActivityEnvironment;
+  /** Runs an activity in the mock environment, keeping its argument and result types. */
+  run<A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A): Promise<R>;
+  request(deployId: string): HookRequest;
+  /** Kills whatever the launches of this fixture left running and removes the temp folder. */
+  cleanup(): Promise<void>;
+}
+
+let deployCounter = 0;
+
+/** Returns a deploy id that no other test in this process uses. */
+export function uniqueDeployId(label: string): string {
+  deployCounter += 1;
+  return `${label}-${process.pid}-${deployCounter}`;
+}
+
+/** Creates a fixture whose project `orchestrator` deploys with `hook` on the local transport. */
+export async function createHostFixture({
+  hook,
+  env = {},
+  hookTimeoutSeconds = 120,
+  pollIntervalSeconds = 0.2,
+}: {
+  hook: string[];
+  env?: Record<string, string>;
+  hookTimeoutSeconds?: number;
+  pollIntervalSeconds?: number;
+}): Promise<HostFixture> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-host-'));
+  const stateDir = path.join(dir, 'state');
+  const config = configSchema.parse({
+    stateDir: path.join(dir, 'deployer'),
+    forge: { kind: 'gitea', baseUrl: 'http://127.0.0.1:9' },
+    hosts: { local: { transport: 'local', stateDir } },
+    projects: {
+      orchestrator: {
+        repository: { owner: 'pipeline', name: 'orchestrator', cloneUrl: path.join(dir, 'origin.git') },
+        staging: { baseUrl: 'http://127.0.0.1:8501', command: ['true'] },
+        deploy: { host: 'local', hook, env, hookTimeoutSeconds, pollIntervalSeconds },
+      },
+    },
+  });
+  const target = hostTarget('local', config.hosts.local!);
+  const launched = new Set<string>();
+  const environment = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') });
+  return {
+    dir,
+    stateDir,
+    config,
+    activities: createHostActivities({ config }),
+    environment,
+    run: <A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A) =>
+      environment.run<A, unknown, (...args: A) => Promise<unknown>>(activity, ...args) as Promise<R>,
+    request(deployId) {
+      launched.add(deployId);
+      return {
+        projectId: 'orchestrator',
+        workItemId: 'ORCH-65',
+        deployId,
+        imageReference: 'orchestrator:1.4.2',
+        approver: 'alice',
+        workflowId: 'deploy-orchestrator-ORCH-65',
+      };
+    },
+    async cleanup() {
+      await Promise.all([...launched].map((deployId) => kill(target, deployId)));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Returns a TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('expected a TCP address from the probe server');
+  return address.port;
+}
