@@ -80,7 +80,7 @@ test('worker killed after launch, new worker finishes', async () => {
   assert.equal(exit.signal, 'SIGKILL');
   const runsAtKill = await readFile(sandbox.hookRunsFile, 'utf8').catch(() => '');
 
-  startWorkerProcess();
+  void startWorkerProcess();
   const result = await awaitResult(client, workflowId);
 
   assert.equal(result.deployStatus, 'SUCCESS');
