@@ -3,16 +3,18 @@
  * server, a real git origin, a stand-in Gitea doing real merges, the reference hook restarting a
  * stand-in production service. The first reaches SUCCESS; the second's image fails its health check.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
+import { Runtime } from '@temporalio/worker';
 import { awaitResult, connectClient, deployWorkflowId, startDeploy, workflowLink } from '../client/deploys.js';
 import { ensureServerRunning } from '../client/server.js';
 import { watchDeploy } from '../client/watch.js';
 import { checkVerdict } from '../verdict/gate.js';
 import { approveSignal } from '../workflows/messages.js';
+import { createJsonLogger } from '../worker/logging.js';
 import { createDeployWorker } from '../worker/run.js';
 import { createSandbox, readMain, PROJECT_ID, type Sandbox } from '../test/support/sandbox.js';
 
@@ -30,7 +32,10 @@ async function main(): Promise<void> {
   const started = Date.now();
   const step = (text: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${text}`);
 
-  step(`sandbox in ${dir} (bare origin: ${path.join(dir, 'origin.git')})`);
+  await mkdir(dir, { recursive: true });
+  const workerLog = path.join(dir, 'worker.log');
+  Runtime.install({ logger: createJsonLogger({ file: workerLog }) });
+  step(`sandbox in ${dir} (bare origin: ${path.join(dir, 'origin.git')}, worker log: ${workerLog})`);
   const server = await ensureServerRunning({ address });
   step(server.started ? `started a Temporal dev server at ${address}` : `using the Temporal server at ${address}`);
   const uiUrl = server.uiUrl ?? 'http://127.0.0.1:8233';
@@ -67,6 +72,7 @@ async function deployOne(client: Client, sandbox: Sandbox, workItemId: string, s
   step(`${workItemId}: started ${outcome.workflowId}`);
   step(`${workItemId}: trace it at ${outcome.link}`);
   const handle = client.workflow.getHandle(outcome.workflowId);
+  let shownIgnored = 0;
 
   await watchDeploy({
     client,
@@ -74,7 +80,10 @@ async function deployOne(client: Client, sandbox: Sandbox, workItemId: string, s
     onChange: async (view, elapsed) => {
       const verdicts = `staging ${view.stagingStatus ?? '-'}, deploy ${view.deployStatus ?? '-'}`;
       step(`${workItemId}: phase ${view.phase} (${verdicts}) after ${(elapsed / 1000).toFixed(1)} s`);
-      for (const ignored of view.approval.ignored.slice(-1)) step(`${workItemId}: ignored ${ignored.decision} from ${ignored.approver}: ${ignored.reason}`);
+      for (const ignored of view.approval.ignored.slice(shownIgnored)) {
+        step(`${workItemId}: ignored ${ignored.decision} from ${ignored.approver}: ${ignored.reason}`);
+      }
+      shownIgnored = view.approval.ignored.length;
       if (view.phase === 'awaiting-approval' && view.approval.pending && view.approval.ignored.length === 0) {
         step(`${workItemId}: the requester tries to approve its own deploy`);
         await handle.signal(approveSignal, { approver: REQUESTER });

@@ -6,7 +6,9 @@ import { VERDICT_FILES, checkVerdict, type VerdictFileKind } from './gate.js';
  * string. The result is checked by the same gate that readers use before it is returned.
  */
 export function renderVerdict(kind: VerdictFileKind, fields: Record<string, unknown>, body: string): string {
-  const text = matter.stringify(body.endsWith('\n') ? body : `${body}\n`, fields);
+  // gray-matter hands its options to js-yaml; an unlimited line width keeps each waiver on one line.
+  const options = { lineWidth: -1 } as Parameters<typeof matter.stringify>[2];
+  const text = matter.stringify(body.endsWith('\n') ? body : `${body}\n`, fields, options);
   const gate = checkVerdict(kind, text);
   if (!gate.ok) {
     throw new Error(`rendered ${VERDICT_FILES[kind].fileName} fails its own gate: ${gate.problems.join('; ')}`);

@@ -1,12 +1,15 @@
 /** Entry point of `npm run worker`: runs one deploy worker until SIGINT or SIGTERM. */
 import { parseArgs } from 'node:util';
+import { Runtime } from '@temporalio/worker';
 import { defaultConfigPath, loadConfig } from '../shared/config.js';
+import { createJsonLogger } from './logging.js';
 import { createDeployWorker } from './run.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
   const configPath = values.config ?? defaultConfigPath();
   const config = loadConfig(configPath);
+  Runtime.install({ logger: createJsonLogger() });
   const worker = await createDeployWorker(config);
   console.log(
     JSON.stringify({
