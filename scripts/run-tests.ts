@@ -37,7 +37,11 @@ async function main(): Promise<void> {
     stdio: 'inherit',
     reject: false,
     timeout: TEST_RUN_TIMEOUT_MS,
-    env: { TEMPORAL_ADDRESS: server.address, TEMPORAL_UI_URL: server.uiUrl ?? '' },
+    env: {
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_UI_URL: server.uiUrl ?? '',
+      DEPLOYER_LOG_LEVEL: process.env.DEPLOYER_LOG_LEVEL ?? 'WARN',
+    },
   });
   const interrupt = () => run.kill('SIGTERM');
   process.once('SIGINT', interrupt);
