@@ -1,7 +1,7 @@
 const MAX_MARKER_LINES = 50;
 const MAX_LINE_CHARS = 500;
 const TAIL_LINES = 20;
-/** Longest line kept in memory while it is being read; the rest of a longer line is dropped. */
+/** Maximum bytes of one line kept in memory while it is read; the rest of a longer line is dropped. */
 const MAX_PENDING_BYTES = 64 * 1024;
 
 /**

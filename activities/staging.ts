@@ -86,7 +86,7 @@ async function runCheck(command: string[], timeoutMs: number, strict: boolean): 
   }
 }
 
-/** A check that could not start, timed out or died from a signal has no usable exit code: it counts as failed. */
+/** Returns the check's exit code; one that could not start, timed out or died from a signal counts as failed. */
 function exitCodeOf(outcome: { exitCode?: number; failed: boolean; code?: string }): number {
   if (typeof outcome.exitCode === 'number') return outcome.exitCode;
   if (outcome.code === 'ENOENT') return 127;

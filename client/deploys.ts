@@ -45,8 +45,8 @@ export interface StartOutcome {
 }
 
 /**
- * Starts the deploy of a work item. A running deploy is returned as it is; after a FAILED verdict a
- * new run starts (the rework cycle); after SUCCESS the start is refused unless `redeploy` is set.
+ * Starts the deploy of a work item. A running deploy is returned as it is. After a FAILED verdict a
+ * new run starts (the rework cycle). After SUCCESS the start is rejected unless `redeploy` is set.
  */
 export async function startDeploy(client: Client, config: Config, draft: DeployInputDraft): Promise<StartOutcome> {
   const input: DeployInput = parseOrThrow(deployInputSchema, draft, 'deploy input');

@@ -66,7 +66,7 @@ async function deployOne(client: Client, sandbox: Sandbox, workItemId: string, s
     featureBranch: sandbox.branchOf(workItemId),
     imageReference: sandbox.imageOf(workItemId),
     requestedBy: REQUESTER,
-    // The demo deploys the same work items each time it runs, so it asks for a re-deploy explicitly.
+    // The demo deploys the same work items on every run, so it requests a re-deploy explicitly.
     options: { redeploy: true },
   });
   step(`${workItemId}: started ${outcome.workflowId}`);

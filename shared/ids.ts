@@ -11,8 +11,6 @@ export function shorten(value: unknown, max = 60): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-const SHELL_METACHARACTERS = /[\s;&|`$<>(){}[\]*?!~#'"\\]/;
-
 /** Work item id such as `ORCH-65`: an uppercase key, a dash and a number. */
 export const workItemIdSchema = z
   .string()
@@ -46,8 +44,3 @@ export const imageReferenceSchema = z
 export const identitySchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/, 'expected a login such as alice or alice@example.com (letters, digits, . _ @ + -)');
-
-/** Returns true when a string holds a character a shell would interpret. */
-export function hasShellMetacharacters(value: string): boolean {
-  return SHELL_METACHARACTERS.test(value);
-}

@@ -2,7 +2,7 @@ import matter from 'gray-matter';
 import { z } from 'zod';
 import { shorten } from '../shared/ids.js';
 
-/** Which verdict file a gate reads, and its status field. */
+/** File name and status field of each verdict kind. */
 export const VERDICT_FILES = {
   staging: { fileName: '15-staging-log.md', statusField: 'staging_status' },
   deploy: { fileName: '14-deploy-log.md', statusField: 'deploy_status' },

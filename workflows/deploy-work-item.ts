@@ -296,7 +296,7 @@ function objectOrEmpty(payload: unknown): Record<string, unknown> {
   return payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : {};
 }
 
-/** The deploy id stays the same across retries and worker restarts, and changes for a new run after FAILED. */
+/** Derives the deploy id: the same across retries and worker restarts, new for a run after FAILED. */
 function deployIdOf(workflowId: string, firstRunId: string): string {
   return `${workflowId}.${firstRunId.slice(0, 8)}`;
 }

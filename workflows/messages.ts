@@ -14,7 +14,7 @@ export interface RejectPayload {
   reason: string;
 }
 
-/** A decision sent through the checked update, which tells the sender at once whether it counted. */
+/** Decision sent through the checked update, which returns at once whether it counted. */
 export type Decision = ({ decision: 'approve' } & ApprovePayload) | ({ decision: 'reject' } & RejectPayload);
 
 /** Whether a decision counted, and why not when it did not. */
@@ -43,7 +43,7 @@ export interface IgnoredDecision {
   at: string;
 }
 
-/** What the `status` query returns. */
+/** Result of the `status` query. */
 export interface DeployStatusView {
   workflowId: string;
   projectId: string;
@@ -76,7 +76,7 @@ export interface DeployStatusView {
   };
 }
 
-/** What the workflow returns when it completes, whichever verdict it reached. */
+/** Result of a completed workflow, whichever verdict it reached. */
 export interface DeployResult {
   projectId: string;
   workItemId: string;

@@ -1,7 +1,7 @@
 /**
- * A complete deploy sandbox on this machine: a real bare origin with work items and feature branches,
- * a stand-in Gitea backed by it, a staging check script, the docker stand-in, a stand-in production
- * service that the reference hook restarts and health-checks, and a config file for all of it.
+ * A complete deploy sandbox on this machine. It contains a real bare origin with work items and feature
+ * branches, a stand-in Gitea backed by it, a staging check script and the docker stand-in. The reference
+ * hook restarts and health-checks a stand-in production service, and a config file ties it together.
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -183,8 +183,8 @@ async function writeDockerState(options: {
 }
 
 /**
- * The restart script of the docker stand-in: stops the stand-in production service and starts it
- * again detached, running whatever image the production tag points to now.
+ * Renders the restart script of the docker stand-in. The script stops the stand-in production service
+ * and starts it again detached, running whatever image the production tag points to now.
  */
 function restartScript(options: { dockerDir: string; prodPort: number }): string {
   const service = path.join(REPO_ROOT, 'host/prod-service.mjs');
