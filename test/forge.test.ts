@@ -100,7 +100,7 @@ describe('isPullRequestMerged', () => {
     { name: '500', fault: { status: 500 } },
     { name: '502 with HTML', fault: { status: 502, body: '<html>bad gateway</html>' } },
     { name: '200 with bad JSON', fault: { status: 200, body: '{"merged": tru' } },
-    { name: 'hang past timeout', fault: { status: 204, delayMs: 2500 } },
+    { name: 'hang past timeout', fault: { status: 204, delayMs: 5000 } },
   ];
   for (const { name, fault } of faults) {
     test(`merge guard false on ${name}`, async () => {
@@ -213,7 +213,7 @@ describe('mergePullRequest', () => {
     },
     { name: '500', fault: { status: 500 }, type: 'ForgeUnavailable', nonRetryable: false },
     { name: '200 with bad JSON', fault: { status: 200, body: '{oops' }, type: 'ForgeUnavailable', nonRetryable: false },
-    { name: 'hang past timeout', fault: { status: 200, delayMs: 2500 }, type: 'ForgeUnavailable', nonRetryable: false },
+    { name: 'hang past timeout', fault: { status: 200, delayMs: 5000 }, type: 'ForgeUnavailable', nonRetryable: false },
   ];
   for (const { name, fault, type, nonRetryable } of faults) {
     test(`merge fault ${name}`, async () => {
@@ -228,7 +228,7 @@ describe('mergePullRequest', () => {
 
   test('merge lost response then re-drive', async () => {
     const pull = await setup.standin.createPullRequest({ head: FEATURE });
-    setup.standin.failNext({ method: 'POST', pathPattern: /\/pulls\/\d+\/merge$/, delayMs: 2500 });
+    setup.standin.failNext({ method: 'POST', pathPattern: /\/pulls\/\d+\/merge$/, delayMs: 5000 });
     const error = await rejectionOf(merge(pull.number));
     assert.equal(error.type, 'ForgeUnavailable');
     assert.equal(setup.standin.mergeCalls, 1);

@@ -138,7 +138,7 @@ describe('publishVerdict', () => {
   });
 
   test('lost merge response then re-drive', async () => {
-    setup.standin.failNext({ method: 'POST', pathPattern: /\/pulls\/\d+\/merge$/, delayMs: 2500 });
+    setup.standin.failNext({ method: 'POST', pathPattern: /\/pulls\/\d+\/merge$/, delayMs: 5000 });
     const error = await rejectionOf(publish(request()));
     assert.equal(error.type, 'ForgeUnavailable');
     const again = await publish(request());

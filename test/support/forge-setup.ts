@@ -24,7 +24,7 @@ export interface ForgeSetup {
 export async function startForgeSetup({
   workItemIds = ['ORCH-65', 'ORCH-66'],
   featureBranches = [],
-  requestTimeoutSeconds = 1,
+  requestTimeoutSeconds = 3,
 }: {
   workItemIds?: string[];
   featureBranches?: FeatureBranchSpec[];

@@ -22,6 +22,17 @@ export async function readBranch(repoPath: string, branch: string): Promise<stri
   return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }
 
+/** Returns every branch's commit in one git call, so a listing does not start a process per pull request. */
+export async function readAllBranches(repoPath: string): Promise<Map<string, string>> {
+  const result = await git(repoPath, ['for-each-ref', '--format=%(refname:strip=2) %(objectname)', 'refs/heads/']);
+  const branches = new Map<string, string>();
+  for (const line of result.stdout.split('\n')) {
+    const [name, sha] = line.split(' ');
+    if (name && sha) branches.set(name, sha);
+  }
+  return branches;
+}
+
 /** Returns the branch that HEAD of a bare repository names. */
 export async function readDefaultBranch(repoPath: string): Promise<string> {
   const result = await git(repoPath, ['symbolic-ref', '--short', 'HEAD']);

@@ -1,6 +1,7 @@
 import {
   deleteBranch,
   mergeBranches,
+  readAllBranches,
   readBranch,
   readDefaultBranch,
   readMergeBase,
@@ -51,7 +52,11 @@ export class PullStore {
       .filter((pull) => pull.repo === repo && (state === 'all' || pull.state === state))
       .sort((a, b) => b.number - a.number);
     const slice = matching.slice((page - 1) * limit, page * limit);
-    const body = await Promise.all(slice.map((pull) => this.toApi(pull)));
+    const branches = await readAllBranches(this.repoPath(repo) as string);
+    const body = slice.map((pull) => {
+      if (pull.state === 'open') pull.headSha = branches.get(pull.head) ?? pull.headSha;
+      return pullToJson({ pull, baseSha: branches.get(pull.base) ?? '', baseUrl: this.baseUrl() });
+    });
     return { status: 200, body, headers: { 'X-Total-Count': String(matching.length) } };
   }
 
