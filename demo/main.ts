@@ -1,8 +1,8 @@
 /**
- * `npm run demo`: runs two self-hosting deploys end to end on real components: a real Temporal dev
- * server, a real git origin, a stand-in Gitea doing real merges, a stand-in Plane whose signed
- * webhook approves, the reference hook restarting a stand-in production service. The first reaches
- * SUCCESS; the second's image fails its health check.
+ * `npm run demo`: runs two self-hosting deploys end to end on real components. They are a real
+ * Temporal dev server, a real git origin, a stand-in Gitea doing real merges, a stand-in Plane whose
+ * signed webhook approves, and the reference hook restarting a stand-in production service. The
+ * first deploy reaches SUCCESS, and the second's image fails its health check.
  */
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';

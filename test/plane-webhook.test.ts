@@ -1,6 +1,6 @@
 /**
  * The Plane flow end to end on a real dev server: the tracker moves with the deploy, approvals arrive
- * through the signed webhook, and the forge's busy answers and conflicts end where they should.
+ * through the signed webhook, and busy forge responses and merge conflicts end where they should.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -139,7 +139,11 @@ describe('webhook endpoint', () => {
       send: () => deliver(sample(), { signature: planeSignature(PLANE_WEBHOOK_SECRET, '{}') }),
       status: 401,
     },
-    { name: 'prefixed signature is 401', send: () => deliver(sample(), { signature: `sha256=${'a'.repeat(64)}` }), status: 401 },
+    {
+      name: 'prefixed signature is 401',
+      send: () => deliver(sample(), { signature: `sha256=${'a'.repeat(64)}` }),
+      status: 401,
+    },
     { name: 'body not JSON is 400', send: () => deliver('{"event": "issue",'), status: 400 },
     { name: 'missing event is 400', send: () => deliver({ action: 'updated', data: {} }), status: 400 },
     {
@@ -147,9 +151,17 @@ describe('webhook endpoint', () => {
       send: () => deliver({ ...sample(), data: { id: 'x', project: 'p', sequence_id: '1; rm -rf /' } }),
       status: 400,
     },
-    { name: 'oversized body is 413', send: () => deliver({ ...sample(), pad: 'x'.repeat(MAX_BODY_BYTES) }), status: 413 },
+    {
+      name: 'oversized body is 413',
+      send: () => deliver({ ...sample(), pad: 'x'.repeat(MAX_BODY_BYTES) }),
+      status: 413,
+    },
     { name: 'GET is 405', send: () => deliver(sample(), { method: 'GET' }), status: 405 },
-    { name: 'other path is 404', send: () => deliver(sample(), { url: webhook.url.replace(/plane$/, 'gitea') }), status: 404 },
+    {
+      name: 'other path is 404',
+      send: () => deliver(sample(), { url: webhook.url.replace(/plane$/, 'gitea') }),
+      status: 404,
+    },
     { name: 'project event is ignored', send: () => deliver({ ...sample(), event: 'project' }), status: 200 },
     {
       name: 'label change is ignored',
@@ -186,7 +198,8 @@ describe('deploy with plane tracker', () => {
     await waitForPhase(workflowId, 'awaiting-approval');
     const pending = plane.workItem('ORCH-201');
     assert.equal(pending.state, PLANE_STATES.approvalPending);
-    assert.match(pending.comments.at(-1) ?? '', /temporal workflow signal --workflow-id deploy-orchestrator-ORCH-201 --name approve/);
+    const approveCommand = /temporal workflow signal --workflow-id deploy-orchestrator-ORCH-201 --name approve/;
+    assert.match(pending.comments.at(-1) ?? '', approveCommand);
     assert.match(pending.comments.at(-1) ?? '', /Trace: http:\/\/[^<]+\/workflows\/deploy-orchestrator-ORCH-201/);
 
     const forged = await deliver(approvedBy('ORCH-201', 'alice'), { signature: planeSignature('guess', 'x') });
@@ -244,16 +257,20 @@ describe('deploy with plane tracker', () => {
     assert.equal(pull?.merged, false);
   });
 
-  test('busy forge answers are retried', async () => {
+  test('busy forge responses are retried', async () => {
     const pull = sandbox.gitea.pulls().find((item) => item.head === sandbox.branchOf('ORCH-204'))!;
     const mergePath = `/pulls/${pull.number}/merge`;
-    sandbox.gitea.failNext({ method: 'POST', pathPattern: mergePath, status: 405, body: { message: 'Please try again later' } });
-    sandbox.gitea.failNext({ method: 'POST', pathPattern: mergePath, status: 409, body: { message: 'merge push out of date' } });
+    const busyMessages = [
+      { status: 405, body: { message: 'Please try again later' } },
+      { status: 409, body: { message: 'merge push out of date' } },
+    ];
+    for (const fault of busyMessages) sandbox.gitea.failNext({ method: 'POST', pathPattern: mergePath, ...fault });
     const [busy, calm] = await Promise.all([start('ORCH-204'), start('ORCH-205')]);
     await waitForPhase(busy.workflowId, 'awaiting-approval');
     await waitForPhase(calm.workflowId, 'awaiting-approval');
 
-    const attempts = sandbox.gitea.requests.filter((line) => line.startsWith(`POST /api/v1/repos/acme/orchestrator${mergePath}`));
+    const mergeRequest = `POST /api/v1/repos/acme/orchestrator${mergePath}`;
+    const attempts = sandbox.gitea.requests.filter((line) => line.startsWith(mergeRequest));
     assert.equal(attempts.length, 3);
     assert.equal(sandbox.gitea.pulls().find((item) => item.number === pull.number)?.merged, true);
     for (const id of ['ORCH-204', 'ORCH-205']) {

@@ -6,10 +6,17 @@ import { deployWorkflowId } from '../client/deploys.js';
 import { identitySchema, shorten, workItemIdSchema } from '../shared/ids.js';
 import { describeValidationError } from '../shared/input.js';
 import type { ApprovePayload } from '../workflows/messages.js';
-import { activitySchema, envelopeSchema, STATE_FIELDS, workItemDataSchema, type Activity, type WorkItemData } from './payload.js';
+import {
+  activitySchema,
+  envelopeSchema,
+  STATE_FIELDS,
+  workItemDataSchema,
+  type Activity,
+  type WorkItemData,
+} from './payload.js';
 import { verifyPlaneSignature } from './signature.js';
 
-/** What a delivery needs from the outside: the secret, the mappings, Plane look-ups and Temporal. */
+/** Dependencies of a delivery: the secret, the mappings, Plane look-ups and Temporal. */
 export interface DeliveryDeps {
   secret: string;
   /** Name of the Plane state that means "approved". */
@@ -24,7 +31,7 @@ export interface DeliveryDeps {
   approve(workflowId: string, payload: ApprovePayload): Promise<'sent' | 'not-running'>;
 }
 
-/** The HTTP answer to a delivery and the log line that records it. */
+/** The HTTP reply to a delivery and the log line that records it. */
 export interface DeliveryReply {
   status: number;
   body: Record<string, unknown>;
@@ -54,10 +61,14 @@ export async function handleDelivery(
   const envelope = envelopeSchema.safeParse(json);
   if (!envelope.success) return rejected(400, describeValidationError(envelope.error, json, 'webhook body'));
   const { event, action } = envelope.data;
-  if (event !== 'issue' || !action.startsWith('update')) return ignored(`event ${event} ${action} is not a state change`, {});
+  if (event !== 'issue' || !action.startsWith('update')) {
+    return ignored(`event ${event} ${action} is not a state change`, {});
+  }
 
   const activity = activitySchema.safeParse(envelope.data.activity);
-  if (!activity.success) return rejected(400, describeValidationError(activity.error, envelope.data.activity, 'activity'));
+  if (!activity.success) {
+    return rejected(400, describeValidationError(activity.error, envelope.data.activity, 'activity'));
+  }
   if (!STATE_FIELDS.has(activity.data.field ?? '')) {
     return ignored(`field ${shorten(activity.data.field ?? null, 40)} is not the state`, {});
   }
@@ -68,7 +79,8 @@ export async function handleDelivery(
   }
 
   try {
-    return await approveIfApproved({ data: data.data, activity: activity.data, newStateId: activity.data.new_value }, deps);
+    const change = { data: data.data, activity: activity.data, newStateId: activity.data.new_value };
+    return await approveIfApproved(change, deps);
   } catch (error) {
     return {
       status: 503,
@@ -108,7 +120,13 @@ async function approveIfApproved(
   const comment = `moved to "${deps.approvedState}" in Plane`;
   const sent = await deps.approve(workflowId, { approver, comment });
   const result = sent === 'sent' ? 'approve sent' : 'no running deploy';
-  return { status: 200, body: { result, workflowId }, level: 'info', message: `webhook accepted: ${result}`, fields: { workflowId, approver } };
+  return {
+    status: 200,
+    body: { result, workflowId },
+    level: 'info',
+    message: `webhook accepted: ${result}`,
+    fields: { workflowId, approver },
+  };
 }
 
 /** Returns the name of the new state, from the expanded state in `data` or from Plane's list of states. */
@@ -133,5 +151,11 @@ function rejected(status: number, reason: string): DeliveryReply {
 }
 
 function ignored(reason: string, fields: Record<string, unknown>): DeliveryReply {
-  return { status: 200, body: { result: 'ignored', reason }, level: 'info', message: 'webhook ignored', fields: { ...fields, reason } };
+  return {
+    status: 200,
+    body: { result: 'ignored', reason },
+    level: 'info',
+    message: 'webhook ignored',
+    fields: { ...fields, reason },
+  };
 }

@@ -1,7 +1,7 @@
 /** Plane look-ups for the webhook: project identifiers and state names, cached because they rarely change. */
 import { getProjectIdentifier, listStates, type PlaneConnection } from '../activities/plane-client.js';
 
-/** Cached Plane look-ups; a failed look-up is not cached, so the next delivery asks again. */
+/** Cached Plane look-ups; a failed look-up is not cached, so the next delivery requests it again. */
 export function createPlaneLookup(plane: PlaneConnection) {
   const identifiers = new Map<string, string>();
   const stateNames = new Map<string, string>();

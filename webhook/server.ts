@@ -18,7 +18,11 @@ const SIGNAL_TIMEOUT_MS = 10_000;
 const DRAIN_FACTOR = 4;
 
 /** Receives one line per request: a fixed message plus fields. */
-export type WebhookLogger = (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
+export type WebhookLogger = (
+  level: 'info' | 'warn' | 'error',
+  message: string,
+  fields: Record<string, unknown>,
+) => void;
 
 /** A running webhook endpoint. */
 export interface WebhookServer {
@@ -58,7 +62,11 @@ export async function startWebhookServer(options: {
 }
 
 /** Sends `approve` to the latest run of a workflow; a workflow that is closed or unknown is "not-running". */
-async function sendApprove(client: Client, workflowId: string, payload: ApprovePayload): Promise<'sent' | 'not-running'> {
+async function sendApprove(
+  client: Client,
+  workflowId: string,
+  payload: ApprovePayload,
+): Promise<'sent' | 'not-running'> {
   try {
     await client.withDeadline(Date.now() + SIGNAL_TIMEOUT_MS, () =>
       client.workflow.getHandle(workflowId).signal(approveSignal, payload),
@@ -120,12 +128,21 @@ async function serve(options: {
     return;
   }
   const signature = request.headers['x-plane-signature'];
-  const reply = await handleDelivery({ body, signature: typeof signature === 'string' ? signature : undefined }, options.deps);
+  const signed = { body, signature: typeof signature === 'string' ? signature : undefined };
+  const reply = await handleDelivery(signed, options.deps);
   finish({ response, reply, log, delivery });
 }
 
 /** Rejects a request by path, method or declared length before its body is read. */
-function preflight({ request, path, maxBodyBytes }: { request: http.IncomingMessage; path: string; maxBodyBytes: number }) {
+function preflight({
+  request,
+  path,
+  maxBodyBytes,
+}: {
+  request: http.IncomingMessage;
+  path: string;
+  maxBodyBytes: number;
+}): DeliveryReply | null {
   if (path !== WEBHOOK_PATH) return rejection(404, `not found: the webhook path is ${WEBHOOK_PATH}`);
   if (request.method !== 'POST') return rejection(405, 'method not allowed: expected POST');
   const declared = Number(request.headers['content-length'] ?? 0);
@@ -175,7 +192,7 @@ function rejection(status: number, reason: string): DeliveryReply {
   return { status, body: { error: reason }, level: 'warn', message: 'webhook rejected', fields: { reason } };
 }
 
-/** The delivery id for the log, when it looks like one; anything else is logged as "invalid". */
+/** Returns the delivery id for the log when it looks like one, else "invalid". */
 function deliveryId(header: string | string[] | undefined): string {
   if (header === undefined) return 'none';
   return typeof header === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(header) ? header : 'invalid';
