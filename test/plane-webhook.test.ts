@@ -22,12 +22,12 @@ import { createSandbox, readMain, PROJECT_ID, type Sandbox } from './support/san
 import { stopOwnServer, temporalAddress } from './support/temporal.js';
 
 const WORK_ITEMS = [
-  { id: 'ORCH-201' },
-  { id: 'ORCH-202', brokenImage: true },
-  { id: 'ORCH-203' },
-  { id: 'ORCH-204' },
-  { id: 'ORCH-205' },
-  { id: 'ORCH-206' },
+  { id: 'ORCH-401' },
+  { id: 'ORCH-402', brokenImage: true },
+  { id: 'ORCH-403' },
+  { id: 'ORCH-404' },
+  { id: 'ORCH-405' },
+  { id: 'ORCH-406' },
 ];
 const MAX_BODY_BYTES = 4096;
 
@@ -177,11 +177,11 @@ describe('webhook endpoint', () => {
   }
 
   test('webhook without waiting deploy', async () => {
-    const body = approvedBy('ORCH-206', 'alice');
+    const body = approvedBy('ORCH-406', 'alice');
     const answer = await deliver(body);
     assert.equal(answer.status, 200);
     assert.equal(answer.json.result, 'no running deploy');
-    plane.moveByUser({ identifier: 'ORCH-206', state: PLANE_STATES.development, actor: PLANE_USERS.alice });
+    plane.moveByUser({ identifier: 'ORCH-406', state: PLANE_STATES.development, actor: PLANE_USERS.alice });
   });
 
   test('webhook log omits secret', () => {
@@ -194,23 +194,23 @@ describe('webhook endpoint', () => {
 
 describe('deploy with plane tracker', () => {
   test('webhook approval reaches done', async () => {
-    const { workflowId } = await start('ORCH-201');
+    const { workflowId } = await start('ORCH-401');
     await waitForPhase(workflowId, 'awaiting-approval');
-    const pending = plane.workItem('ORCH-201');
+    const pending = plane.workItem('ORCH-401');
     assert.equal(pending.state, PLANE_STATES.approvalPending);
-    const approveCommand = /temporal workflow signal --workflow-id deploy-orchestrator-ORCH-201 --name approve/;
+    const approveCommand = /temporal workflow signal --workflow-id deploy-orchestrator-ORCH-401 --name approve/;
     assert.match(pending.comments.at(-1) ?? '', approveCommand);
-    assert.match(pending.comments.at(-1) ?? '', /Trace: http:\/\/[^<]+\/workflows\/deploy-orchestrator-ORCH-201/);
+    assert.match(pending.comments.at(-1) ?? '', /Trace: http:\/\/[^<]+\/workflows\/deploy-orchestrator-ORCH-401/);
 
-    const forged = await deliver(approvedBy('ORCH-201', 'alice'), { signature: planeSignature('guess', 'x') });
+    const forged = await deliver(approvedBy('ORCH-401', 'alice'), { signature: planeSignature('guess', 'x') });
     assert.equal(forged.status, 401);
-    const impostor = await deliver(approvedBy('ORCH-201', 'mallory'));
+    const impostor = await deliver(approvedBy('ORCH-401', 'mallory'));
     assert.equal(impostor.json.result, 'approve sent');
     const untouched = await queryStatus(client, workflowId);
     assert.equal(untouched.approval.pending, true);
     assert.deepEqual(untouched.approval.ignored.map((entry) => entry.approver), ['mallory@example.com']);
 
-    const approval = approvedBy('ORCH-201', 'alice');
+    const approval = approvedBy('ORCH-401', 'alice');
     const first = await deliver(approval);
     const redelivered = await deliver(approval);
     assert.equal(first.json.result, 'approve sent');
@@ -218,54 +218,54 @@ describe('deploy with plane tracker', () => {
     const result = await awaitResult(client, workflowId);
 
     assert.equal(result.deployStatus, 'SUCCESS');
-    assert.equal(plane.workItem('ORCH-201').state, PLANE_STATES.done);
-    assert.match((await deployVerdict('ORCH-201')).text, /^approver: alice$/m);
+    assert.equal(plane.workItem('ORCH-401').state, PLANE_STATES.done);
+    assert.match((await deployVerdict('ORCH-401')).text, /^approver: alice$/m);
     assert.equal((await deliver(approval)).json.result, 'no running deploy');
   });
 
   test('hook failure returns to development', async () => {
-    const { workflowId } = await start('ORCH-202');
+    const { workflowId } = await start('ORCH-402');
     await waitForPhase(workflowId, 'awaiting-approval');
-    assert.equal(plane.workItem('ORCH-202').state, PLANE_STATES.approvalPending);
-    await deliver(approvedBy('ORCH-202', 'bob'));
+    assert.equal(plane.workItem('ORCH-402').state, PLANE_STATES.approvalPending);
+    await deliver(approvedBy('ORCH-402', 'bob'));
     const result = await awaitResult(client, workflowId);
 
     assert.equal(result.deployStatus, 'FAILED');
     assert.equal(result.hookExitCode, 2);
-    assert.equal(plane.workItem('ORCH-202').state, PLANE_STATES.development);
-    assert.match(plane.workItem('ORCH-202').comments.at(-1) ?? '', /deploy FAILED: hook exited with code 2/);
+    assert.equal(plane.workItem('ORCH-402').state, PLANE_STATES.development);
+    assert.match(plane.workItem('ORCH-402').comments.at(-1) ?? '', /deploy FAILED: hook exited with code 2/);
   });
 
   test('merge conflict fails the deploy', async () => {
     await commitFiles({
       repoPath: sandbox.originPath,
       branch: 'main',
-      files: { 'src/orch-203.txt': 'a different change on main\n' },
+      files: { 'src/orch-403.txt': 'a different change on main\n' },
       message: 'Change the same file on main',
     });
-    const { workflowId } = await start('ORCH-203');
+    const { workflowId } = await start('ORCH-403');
     const result = await awaitResult(client, workflowId);
 
     assert.equal(result.stagingStatus, 'SUCCESS');
     assert.equal(result.deployStatus, 'FAILED');
-    assert.match(result.reason ?? '', /Merge conflicts in: src\/orch-203\.txt/);
-    const verdict = await deployVerdict('ORCH-203');
+    assert.match(result.reason ?? '', /Merge conflicts in: src\/orch-403\.txt/);
+    const verdict = await deployVerdict('ORCH-403');
     assert.equal(verdict.gate?.ok && verdict.gate.status, 'FAILED');
-    assert.match(verdict.text, /^reason: .*Merge conflicts in: src\/orch-203\.txt/m);
-    assert.equal(plane.workItem('ORCH-203').state, PLANE_STATES.development);
-    const pull = sandbox.gitea.pulls().find((item) => item.head === sandbox.branchOf('ORCH-203'));
+    assert.match(verdict.text, /^reason: .*Merge conflicts in: src\/orch-403\.txt/m);
+    assert.equal(plane.workItem('ORCH-403').state, PLANE_STATES.development);
+    const pull = sandbox.gitea.pulls().find((item) => item.head === sandbox.branchOf('ORCH-403'));
     assert.equal(pull?.merged, false);
   });
 
   test('busy forge responses are retried', async () => {
-    const pull = sandbox.gitea.pulls().find((item) => item.head === sandbox.branchOf('ORCH-204'))!;
+    const pull = sandbox.gitea.pulls().find((item) => item.head === sandbox.branchOf('ORCH-404'))!;
     const mergePath = `/pulls/${pull.number}/merge`;
     const busyMessages = [
       { status: 405, body: { message: 'Please try again later' } },
       { status: 409, body: { message: 'merge push out of date' } },
     ];
     for (const fault of busyMessages) sandbox.gitea.failNext({ method: 'POST', pathPattern: mergePath, ...fault });
-    const [busy, calm] = await Promise.all([start('ORCH-204'), start('ORCH-205')]);
+    const [busy, calm] = await Promise.all([start('ORCH-404'), start('ORCH-405')]);
     await waitForPhase(busy.workflowId, 'awaiting-approval');
     await waitForPhase(calm.workflowId, 'awaiting-approval');
 
@@ -273,14 +273,14 @@ describe('deploy with plane tracker', () => {
     const attempts = sandbox.gitea.requests.filter((line) => line.startsWith(mergeRequest));
     assert.equal(attempts.length, 3);
     assert.equal(sandbox.gitea.pulls().find((item) => item.number === pull.number)?.merged, true);
-    for (const id of ['ORCH-204', 'ORCH-205']) {
+    for (const id of ['ORCH-404', 'ORCH-405']) {
       const staging = await readMain(sandbox.originPath, `docs/work-items/${id}/15-staging-log.md`);
       assert.equal(staging && checkVerdict('staging', staging).ok, true, `staging verdict of ${id} on main`);
     }
 
-    await deliver(approvedBy('ORCH-204', 'alice'));
+    await deliver(approvedBy('ORCH-404', 'alice'));
     assert.equal((await awaitResult(client, busy.workflowId)).deployStatus, 'SUCCESS');
-    await deliver(approvedBy('ORCH-205', 'bob'));
+    await deliver(approvedBy('ORCH-405', 'bob'));
     assert.equal((await awaitResult(client, calm.workflowId)).deployStatus, 'SUCCESS');
   });
 });
