@@ -28,6 +28,7 @@ export interface PlaneState {
   name: string;
 }
 
+const projectSchema = z.object({ id: z.string(), identifier: z.string() });
 const workItemSchema = z.object({ id: z.string(), project: z.string(), state: z.string() });
 const statePageSchema = z.object({
   results: z.array(z.object({ id: z.string(), name: z.string() })),
@@ -40,6 +41,12 @@ export async function getWorkItem(plane: PlaneConnection, identifier: string): P
   const body = await planeRequest(plane, { method: 'GET', path: `work-items/${encodeURIComponent(identifier)}/` });
   const item = parseResponse(workItemSchema, body, `work item ${identifier}`);
   return { id: item.id, projectId: item.project, stateId: item.state };
+}
+
+/** Reads a project by its id and returns its identifier, the prefix of its work item ids such as `ORCH`. */
+export async function getProjectIdentifier(plane: PlaneConnection, projectId: string): Promise<string> {
+  const body = await planeRequest(plane, { method: 'GET', path: `projects/${encodeURIComponent(projectId)}/` });
+  return parseResponse(projectSchema, body, `project ${projectId}`).identifier;
 }
 
 /** Lists every state of a project, following Plane's cursor pagination. */

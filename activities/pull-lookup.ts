@@ -69,6 +69,8 @@ export async function listPullsForBranch({
 }
 
 /** Picks deterministically: a merged pull request first, then an open one, then the newest. */
+// NOTE: a merged pull request wins over a newer open one on the same branch, so a rework that opens a
+// new pull request after an earlier one was merged is reported "already merged" and not merged.
 export function pickPull(pulls: GiteaPullRequest[]): GiteaPullRequest | null {
   const rank = (pull: GiteaPullRequest) => {
     if (pull.merged) return 0;

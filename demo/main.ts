@@ -1,7 +1,8 @@
 /**
- * `npm run demo`: runs two self-hosting deploys end to end on real components: a real Temporal dev
- * server, a real git origin, a stand-in Gitea doing real merges, the reference hook restarting a
- * stand-in production service. The first reaches SUCCESS; the second's image fails its health check.
+ * `npm run demo`: runs two self-hosting deploys end to end on real components. They are a real
+ * Temporal dev server, a real git origin, a stand-in Gitea doing real merges, a stand-in Plane whose
+ * signed webhook approves, and the reference hook restarting a stand-in production service. The
+ * first deploy reaches SUCCESS, and the second's image fails its health check.
  */
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,9 +14,12 @@ import { awaitResult, connectClient, deployWorkflowId, startDeploy, workflowLink
 import { ensureServerRunning } from '../client/server.js';
 import { watchDeploy } from '../client/watch.js';
 import { checkVerdict } from '../verdict/gate.js';
+import { startWebhookServer, type WebhookServer } from '../webhook/server.js';
+import { planeSignature } from '../webhook/signature.js';
 import { approveSignal } from '../workflows/messages.js';
 import { createJsonLogger } from '../worker/logging.js';
 import { createDeployWorker } from '../worker/run.js';
+import { PLANE_STATES, PLANE_USERS, PLANE_WEBHOOK_SECRET } from '../test/support/sandbox-plane.js';
 import { createSandbox, readMain, PROJECT_ID, type Sandbox } from '../test/support/sandbox.js';
 
 const APPROVER = 'alice';
@@ -40,26 +44,48 @@ async function main(): Promise<void> {
   step(server.started ? `started a Temporal dev server at ${address}` : `using the Temporal server at ${address}`);
   const uiUrl = server.uiUrl ?? 'http://127.0.0.1:8233';
 
-  const sandbox = await createSandbox({ dir, workItems: WORK_ITEMS, temporalAddress: address, uiUrl, taskQueue: 'deployer-demo' });
-  step(`stand-in Gitea at ${sandbox.gitea.url}, production service on 127.0.0.1:${sandbox.prodPort}`);
+  const sandbox = await createSandbox({
+    dir,
+    workItems: WORK_ITEMS,
+    temporalAddress: address,
+    uiUrl,
+    taskQueue: 'deployer-demo',
+    tracker: 'plane',
+  });
+  step(`stand-in Gitea at ${sandbox.gitea.url}, stand-in Plane at ${sandbox.plane?.baseUrl}`);
+  step(`production service on 127.0.0.1:${sandbox.prodPort}`);
   const worker = await createDeployWorker(sandbox.config);
   const client = await connectClient(sandbox.config);
-  step(`worker polling task queue ${sandbox.config.temporal.taskQueue}`);
+  const webhook = await startWebhookServer({ config: sandbox.config, client, log: () => undefined });
+  step(`worker polling task queue ${sandbox.config.temporal.taskQueue}, Plane webhook at ${webhook.url}`);
 
   try {
     await worker.runUntil(async () => {
       await clearLeftovers(client);
-      for (const item of WORK_ITEMS) await deployOne(client, sandbox, item.id, step);
+      for (const item of WORK_ITEMS) await deployOne({ client, sandbox, webhook, workItemId: item.id, step });
     });
     await report(sandbox, step);
   } finally {
+    await webhook.close();
     await client.connection.close();
     await sandbox.close();
   }
   if (server.started) step('the dev server keeps running; stop it with: kill "$(cat .data/temporal-server.pid)"');
 }
 
-async function deployOne(client: Client, sandbox: Sandbox, workItemId: string, step: (text: string) => void): Promise<void> {
+async function deployOne({
+  client,
+  sandbox,
+  webhook,
+  workItemId,
+  step,
+}: {
+  client: Client;
+  sandbox: Sandbox;
+  webhook: WebhookServer;
+  workItemId: string;
+  step: (text: string) => void;
+}): Promise<void> {
   const outcome = await startDeploy(client, sandbox.config, {
     projectId: PROJECT_ID,
     workItemId,
@@ -87,9 +113,9 @@ async function deployOne(client: Client, sandbox: Sandbox, workItemId: string, s
       if (view.phase === 'awaiting-approval' && view.approval.pending && view.approval.ignored.length === 0) {
         step(`${workItemId}: the requester tries to approve its own deploy`);
         await handle.signal(approveSignal, { approver: REQUESTER });
-        step(`${workItemId}: ${APPROVER} approves, as with:`);
-        step(`    temporal workflow signal --workflow-id ${outcome.workflowId} --name approve --input '{"approver":"${APPROVER}"}'`);
-        await handle.signal(approveSignal, { approver: APPROVER, comment: 'looks good on staging' });
+        step(`${workItemId}: tracker: "${sandbox.plane?.workItem(workItemId).state}"; ${APPROVER} moves it to "${PLANE_STATES.approved}"`);
+        const answer = await approveInPlane({ sandbox, webhook, workItemId });
+        step(`${workItemId}: Plane webhook answered: ${answer}`);
       }
       if (view.launch && view.phase === 'awaiting-hook') {
         step(`${workItemId}: hook launched detached, pid ${view.launch.pid}, record ${view.launch.recordDir}`);
@@ -98,7 +124,21 @@ async function deployOne(client: Client, sandbox: Sandbox, workItemId: string, s
   });
   const result = await awaitResult(client, outcome.workflowId);
   step(`${workItemId}: finished: deploy ${result.deployStatus}${result.reason ? ` (${result.reason})` : ''}, hook exit ${result.hookExitCode}`);
-  step(`${workItemId}: tracker: ${result.deployStatus === 'SUCCESS' ? 'moved to done' : 'sent back to development'} (tracker "none": see the worker log)`);
+  step(`${workItemId}: tracker: "${sandbox.plane?.workItem(workItemId).state}"`);
+}
+
+/** Moves the work item to the approved state in the Plane stand-in and delivers the signed webhook. */
+async function approveInPlane({ sandbox, webhook, workItemId }: { sandbox: Sandbox; webhook: WebhookServer; workItemId: string }) {
+  const body = JSON.stringify(
+    sandbox.plane?.moveByUser({ identifier: workItemId, state: PLANE_STATES.approved, actor: PLANE_USERS[APPROVER] }),
+  );
+  const response = await fetch(webhook.url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Plane-Signature': planeSignature(PLANE_WEBHOOK_SECRET, body) },
+    body,
+    signal: AbortSignal.timeout(15_000),
+  });
+  return `HTTP ${response.status} ${await response.text()}`;
 }
 
 async function report(sandbox: Sandbox, step: (text: string) => void): Promise<void> {

@@ -52,6 +52,22 @@ const trackerSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
+/** The Plane webhook endpoint that turns a move to the "Approved" state into an `approve` signal. */
+const webhookSchema = z
+  .object({
+    listen: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, 'expected host:port such as 127.0.0.1:8787')
+      .default('127.0.0.1:8787'),
+    secretEnv: envNameSchema.default('PLANE_WEBHOOK_SECRET'),
+    maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+    projects: z
+      .record(z.string().regex(/^[A-Z][A-Z0-9]{0,15}$/, 'expected a Plane project identifier such as ORCH'), projectIdSchema)
+      .default({}),
+    actors: z.record(z.string().min(1).max(254), identitySchema).default({}),
+  })
+  .strict();
+
 const localHostSchema = z
   .object({
     transport: z.literal('local'),
@@ -126,8 +142,10 @@ export const configSchema = z
     tracker: trackerSchema.default({ kind: 'none' }),
     hosts: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'expected a lowercase host name'), hostSchema),
     projects: z.record(projectIdSchema, projectSchema),
+    webhook: webhookSchema.optional(),
   })
   .strict()
+  .superRefine(checkWebhook)
   .superRefine((config, ctx) => {
     for (const [projectId, project] of Object.entries(config.projects)) {
       if (!(project.deploy.host in config.hosts)) {
@@ -147,7 +165,28 @@ export const configSchema = z
     }
   });
 
+/** The webhook needs Plane as the tracker, and each Plane project it maps must be a configured project. */
+function checkWebhook(
+  config: { tracker: { kind: string }; projects: Record<string, unknown>; webhook?: { projects: Record<string, string> } },
+  ctx: z.RefinementCtx,
+): void {
+  if (!config.webhook) return;
+  if (config.tracker.kind !== 'plane') {
+    ctx.addIssue({ code: 'custom', path: ['webhook'], message: 'expected tracker.kind "plane" when a webhook is configured' });
+  }
+  for (const [identifier, projectId] of Object.entries(config.webhook.projects)) {
+    if (!Object.hasOwn(config.projects, projectId)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhook', 'projects', identifier],
+        message: `expected one of the projects defined under "projects" (${Object.keys(config.projects).join(', ') || 'none'})`,
+      });
+    }
+  }
+}
+
 export type Config = z.infer<typeof configSchema>;
+export type WebhookConfig = NonNullable<Config['webhook']>;
 export type ProjectConfig = Config['projects'][string];
 export type HostConfig = Config['hosts'][string];
 export type TrackerConfig = Config['tracker'];

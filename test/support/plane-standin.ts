@@ -24,11 +24,26 @@ export interface RecordedRequest {
 /** A queued fault for the next request: an HTTP status, or a delay before the normal response. */
 export type InjectedFault = { status: number } | { delayMs: number };
 
+/** The user in a webhook's `activity.actor`, as Plane's lite user serializer writes it. */
+export interface PlaneActor {
+  id: string;
+  email: string;
+  display_name: string;
+}
+
+/** A webhook body in Plane's format: event, action, ids, the work item as `data` and the change as `activity`. */
+export type PlaneWebhookBody = Record<string, unknown>;
+
 export interface PlaneStandin {
   baseUrl: string;
   requests: RecordedRequest[];
   /** Current state name and comments (HTML) of a work item such as `ORCH-65`. */
   workItem(identifier: string): { state: string; comments: string[] };
+  /**
+   * Moves a work item as a person would in Plane's UI and returns the body of the `issue` webhook
+   * that Plane sends for that change.
+   */
+  moveByUser(options: { identifier: string; state: string; actor: PlaneActor }): PlaneWebhookBody;
   /** Queues faults that the next requests receive, one each, in order. */
   injectFaults(...faults: InjectedFault[]): void;
   close(): Promise<void>;
@@ -45,6 +60,7 @@ interface WorkItem {
 
 interface Project {
   id: string;
+  identifier: string;
   states: Array<{ id: string; name: string }>;
 }
 
@@ -53,7 +69,7 @@ export async function startPlaneStandin(options: PlaneStandinOptions): Promise<P
   const projects = new Map<string, Project>();
   const workItems = new Map<string, WorkItem>();
   for (const [identifier, spec] of Object.entries(options.projects)) {
-    const project: Project = { id: randomUUID(), states: spec.states.map((name) => ({ id: randomUUID(), name })) };
+    const project: Project = { id: randomUUID(), identifier, states: spec.states.map((name) => ({ id: randomUUID(), name })) };
     projects.set(project.id, project);
     for (const item of spec.workItems) {
       const stateId = project.states.find((state) => state.name === item.state)?.id;
@@ -104,6 +120,15 @@ export async function startPlaneStandin(options: PlaneStandinOptions): Promise<P
       const state = projects.get(item.projectId)?.states.find((candidate) => candidate.id === item.stateId);
       return { state: state?.name ?? '', comments: [...item.comments] };
     },
+    moveByUser({ identifier, state, actor }) {
+      const item = workItems.get(identifier);
+      const project = item && projects.get(item.projectId);
+      const target = project?.states.find((candidate) => candidate.name === state);
+      if (!item || !project || !target) throw new Error(`no work item ${identifier} with a state "${state}" in the Plane stand-in`);
+      const oldStateId = item.stateId;
+      item.stateId = target.id;
+      return webhookBody({ workspace: options.workspace, item, state: target, oldStateId, actor });
+    },
     injectFaults(...more) {
       faults.push(...more);
     },
@@ -131,13 +156,15 @@ class Routes {
 
     const byIdentifier = /^(?:issues|work-items)\/([A-Z][A-Z0-9]*-\d+)\/$/.exec(rest);
     if (byIdentifier && method === 'GET') return this.getByIdentifier(byIdentifier[1]!);
+    const project = /^projects\/([0-9a-f-]+)\/$/.exec(rest);
+    if (project && method === 'GET') return this.getProject(project[1]!);
     const states = /^projects\/([0-9a-f-]+)\/states\/$/.exec(rest);
     if (states && method === 'GET') return this.listStates(states[1]!);
     const detail = /^projects\/([0-9a-f-]+)\/(?:issues|work-items)\/([0-9a-f-]+)\/$/.exec(rest);
     if (detail && method === 'PATCH') return this.patchItem(detail[1]!, detail[2]!, body);
     const comments = /^projects\/([0-9a-f-]+)\/(?:issues|work-items)\/([0-9a-f-]+)\/comments\/$/.exec(rest);
     if (comments && method === 'POST') return this.postComment(comments[1]!, comments[2]!, body);
-    if (byIdentifier || states || detail || comments) return { status: 405, body: { detail: `Method "${method}" not allowed.` } };
+    if (byIdentifier || project || states || detail || comments) return { status: 405, body: { detail: `Method "${method}" not allowed.` } };
     return { status: 404, body: { detail: 'Not found.' } };
   }
 
@@ -145,6 +172,12 @@ class Routes {
     const item = this.workItems.get(identifier);
     if (!item) return { status: 404, body: { error: 'The requested resource does not exist.' } };
     return { status: 200, body: this.serialize(item) };
+  }
+
+  private getProject(projectId: string): Result {
+    const project = this.projects.get(projectId);
+    if (!project) return { status: 404, body: { error: 'The requested resource does not exist.' } };
+    return { status: 200, body: { id: project.id, identifier: project.identifier, name: project.identifier } };
   }
 
   private listStates(projectId: string): Result {
@@ -185,6 +218,39 @@ class Routes {
   private serialize(item: WorkItem) {
     return { id: item.id, sequence_id: item.sequence, project: item.projectId, state: item.stateId, name: item.identifier };
   }
+}
+
+/** Builds an `issue` update webhook body with the fields Plane's webhook task sends for a state change. */
+function webhookBody(options: {
+  workspace: string;
+  item: WorkItem;
+  state: { id: string; name: string };
+  oldStateId: string;
+  actor: PlaneActor;
+}): PlaneWebhookBody {
+  const { item, state, actor } = options;
+  return {
+    event: 'issue',
+    action: 'updated',
+    webhook_id: randomUUID(),
+    workspace_id: options.workspace,
+    data: {
+      id: item.id,
+      name: `Work item ${item.identifier}`,
+      sequence_id: item.sequence,
+      project: item.projectId,
+      state: { id: state.id, name: state.name, color: '#26b5ce', group: 'started' },
+      description_html: '<p></p>',
+    },
+    activity: {
+      field: 'state_id',
+      old_value: options.oldStateId,
+      new_value: state.id,
+      actor: { ...actor, first_name: actor.display_name, last_name: '', avatar: '' },
+      old_identifier: null,
+      new_identifier: null,
+    },
+  };
 }
 
 function parseJson(raw: string): unknown {

@@ -12,6 +12,8 @@ import type { Config } from '../../shared/config.js';
 import { configSchema } from '../../shared/config.js';
 import { createOriginRepository } from './git-fixture.js';
 import { startGiteaStandin, type GiteaStandin } from './gitea-standin.js';
+import type { PlaneStandin } from './plane-standin.js';
+import { startSandboxPlane } from './sandbox-plane.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DOCKER_STANDIN_BIN = path.join(REPO_ROOT, 'test/support/docker-standin');
@@ -32,12 +34,14 @@ export interface Sandbox {
   configPath: string;
   config: Config;
   gitea: GiteaStandin;
+  /** The Plane stand-in, when the sandbox was built with `tracker: 'plane'`. */
+  plane?: PlaneStandin;
   prodPort: number;
   dockerLog: string;
   hookRunsFile: string;
   imageOf(workItemId: string): string;
   branchOf(workItemId: string): string;
-  /** Stops the stand-in Gitea and the production service. */
+  /** Stops the stand-in Gitea, the Plane stand-in and the production service. */
   close(): Promise<void>;
 }
 
@@ -52,6 +56,8 @@ export interface SandboxOptions {
   hookTimeoutSeconds?: number;
   /** Seconds the reference hook sleeps before it starts, to widen the window for crash tests. */
   hookDelaySeconds?: number;
+  /** `plane` starts the Plane stand-in with the work items in development and configures the webhook. */
+  tracker?: 'none' | 'plane';
 }
 
 /** Builds a sandbox in `dir` and starts its stand-in servers. Puts the docker stand-in first on PATH. */
@@ -79,6 +85,11 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     await gitea.createPullRequest({ head: branchOf(item.id), title: `${item.id}: implement` });
   }
 
+  const planeSetup =
+    options.tracker === 'plane'
+      ? await startSandboxPlane({ workItemIds: options.workItems.map((item) => item.id), projectId: PROJECT_ID })
+      : undefined;
+
   const dockerDir = path.join(dir, 'docker');
   const prodPort = await freePort();
   await writeDockerState({ dockerDir, workItems: options.workItems, imageOf, prodPort });
@@ -102,7 +113,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     },
     stateDir: path.join(dir, 'worker-state'),
     forge: { kind: 'gitea', baseUrl: gitea.url, tokenEnv: 'GITEA_TOKEN', requestTimeoutSeconds: 10 },
-    tracker: { kind: 'none' },
+    tracker: planeSetup?.tracker ?? { kind: 'none' },
     hosts: { production: { transport: 'local', stateDir: path.join(dir, 'host-state') } },
     projects: {
       [PROJECT_ID]: {
@@ -132,6 +143,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
         approvalTimeoutHours: 72,
       },
     },
+    ...(planeSetup ? { webhook: planeSetup.webhook } : {}),
   };
   const config = configSchema.parse(rawConfig);
   const configPath = path.join(dir, 'deployer.config.json');
@@ -143,6 +155,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     configPath,
     config,
     gitea,
+    plane: planeSetup?.plane,
     prodPort,
     dockerLog: process.env.DOCKER_STANDIN_LOG,
     hookRunsFile,
@@ -150,6 +163,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     branchOf,
     async close() {
       await gitea.close();
+      await planeSetup?.plane.close();
       await execa('bash', ['-c', 'kill "$(cat "$1")" 2>/dev/null || true', 'stop', path.join(dockerDir, 'prod.pid')], {
         reject: false,
         timeout: 5_000,
