@@ -116,6 +116,8 @@ async function deployOne({
         step(`${workItemId}: tracker: "${sandbox.plane?.workItem(workItemId).state}"; ${APPROVER} moves it to "${PLANE_STATES.approved}"`);
         const answer = await approveInPlane({ sandbox, webhook, workItemId });
         step(`${workItemId}: Plane webhook answered: ${answer}`);
+        step(`${workItemId}: the same approval from the Temporal CLI would be:`);
+        step(`    temporal workflow signal --workflow-id ${outcome.workflowId} --name approve --input '{"approver":"${APPROVER}"}'`);
       }
       if (view.launch && view.phase === 'awaiting-hook') {
         step(`${workItemId}: hook launched detached, pid ${view.launch.pid}, record ${view.launch.recordDir}`);
