@@ -68,17 +68,16 @@ export async function listPullsForBranch({
   return matches;
 }
 
-/** Picks deterministically: a merged pull request first, then an open one, then the newest. */
-// NOTE: a merged pull request wins over a newer open one on the same branch, so a rework that opens a
-// new pull request after an earlier one was merged is reported "already merged" and not merged.
+/**
+ * Picks deterministically: an open pull request newer than every merged one (a rework after an earlier
+ * merge), else the newest merged one, else the newest open one, else the newest closed one.
+ */
 export function pickPull(pulls: GiteaPullRequest[]): GiteaPullRequest | null {
-  const rank = (pull: GiteaPullRequest) => {
-    if (pull.merged) return 0;
-    if (pull.state === 'open') return 1;
-    return 2;
-  };
-  const sorted = [...pulls].sort((a, b) => rank(a) - rank(b) || b.number - a.number);
-  return sorted[0] ?? null;
+  const newestFirst = [...pulls].sort((a, b) => b.number - a.number);
+  const merged = newestFirst.find((pull) => pull.merged);
+  const open = newestFirst.find((pull) => pull.state === 'open');
+  if (open && (!merged || open.number > merged.number)) return open;
+  return merged ?? newestFirst[0] ?? null;
 }
 
 function isSameRepository(pull: GiteaPullRequest, fullName: string): boolean {

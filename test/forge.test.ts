@@ -47,13 +47,24 @@ describe('findPullRequest', () => {
     assert.equal(found?.headSha, setup.origin.branches[FEATURE]);
   });
 
-  test('find prefers merged over open', async () => {
+  test('find prefers merged over older open', async () => {
+    const older = await setup.standin.createPullRequest({ head: FEATURE });
+    const merged = await setup.standin.createPullRequest({ head: FEATURE });
+    setup.standin.closePullRequest(older.number);
+    assert.equal((await merge(merged.number)).outcome, 'merged');
+    const found = await find(FEATURE);
+    assert.equal(found?.number, merged.number);
+    assert.equal(found?.merged, true);
+  });
+
+  test('find prefers rework open over merged', async () => {
     const first = await setup.standin.createPullRequest({ head: FEATURE });
     assert.equal((await merge(first.number)).outcome, 'merged');
-    await setup.standin.createPullRequest({ head: FEATURE });
+    await commitFiles({ repoPath: setup.origin.originPath, branch: FEATURE, files: { 'fix.txt': 'rework\n' }, message: 'Fix' });
+    const rework = await setup.standin.createPullRequest({ head: FEATURE });
     const found = await find(FEATURE);
-    assert.equal(found?.number, first.number);
-    assert.equal(found?.merged, true);
+    assert.equal(found?.number, rework.number);
+    assert.equal(found?.state, 'open');
   });
 
   test('find skips other branches', async () => {

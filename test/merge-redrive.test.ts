@@ -41,7 +41,7 @@ describe('merge step re-drive', () => {
 
   test('merge response lost, then re-drive', async () => {
     const pull = await setup.standin.createPullRequest({ head: FEATURE });
-    setup.standin.failNext({ method: 'POST', pathPattern: MERGE_PATH, delayMs: 2500 });
+    setup.standin.failNext({ method: 'POST', pathPattern: MERGE_PATH, delayMs: 5000 });
     const lost = await rejectionOf(mergeFeature());
     assert.equal(lost.type, 'ForgeUnavailable');
     assert.equal(lost.nonRetryable, false);
@@ -126,7 +126,7 @@ describe('merge guard never raises', () => {
     { name: '401', fault: { status: 401 } },
     { name: '500', fault: { status: 500 } },
     { name: '200 with HTML', fault: { status: 200, body: '<html>proxy</html>' } },
-    { name: 'hang past timeout', fault: { status: 204, delayMs: 2500 } },
+    { name: 'hang past timeout', fault: { status: 204, delayMs: 5000 } },
   ];
   for (const { name, fault } of faults) {
     test(`guard ${name} still merges`, async () => {
