@@ -2,13 +2,51 @@ import { z } from 'zod';
 
 /** Shortens a value for an error message so that hostile or huge input stays readable. */
 export function shorten(value: unknown, max = 60): string {
-  let text: string;
-  try {
-    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
-  } catch {
-    text = String(value);
-  }
+  const parts: string[] = [];
+  appendJson(value, { parts, length: 0, limit: max + 1 });
+  const text = parts.join('');
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * Appends the JSON text of a value until `limit` characters are written, then stops. A YAML alias
+ * bomb or a huge payload nests millions of values, and JSON.stringify would walk all of them.
+ */
+function appendJson(value: unknown, out: { parts: string[]; length: number; limit: number }): void {
+  if (out.length >= out.limit) return;
+  const push = (text: string) => {
+    out.parts.push(text);
+    out.length += text.length;
+  };
+  if (Array.isArray(value)) {
+    push('[');
+    for (let index = 0; index < value.length && out.length < out.limit; index++) {
+      if (index > 0) push(',');
+      appendJson(value[index], out);
+    }
+    push(']');
+    return;
+  }
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    push('{');
+    let first = true;
+    for (const key in value) {
+      if (out.length >= out.limit) break;
+      push(`${first ? '' : ','}${JSON.stringify(key.slice(0, out.limit))}:`);
+      first = false;
+      appendJson((value as Record<string, unknown>)[key], out);
+    }
+    push('}');
+    return;
+  }
+  push(scalarJson(value, out.limit));
+}
+
+function scalarJson(value: unknown, limit: number): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, limit));
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : JSON.stringify(value);
+  if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') return String(value);
+  return JSON.stringify(value) ?? String(value);
 }
 
 /** Work item id such as `ORCH-65`: an uppercase key, a dash and a number. */

@@ -15,6 +15,16 @@ export type GateResult =
   | { ok: true; status: 'SUCCESS' | 'FAILED'; fields: Record<string, unknown> }
   | { ok: false; status: 'INVALID'; problems: string[] };
 
+/**
+ * Alias references such as `*name`. A few nested aliases expand to millions of values (a YAML alias
+ * bomb). renderVerdict writes flat fields without aliases, so a frontmatter with many is rejected.
+ */
+const YAML_ALIAS = /(?:^|[\s[{,:-])\*[^\s,[\]{}]+/g;
+const MAX_ALIASES = 20;
+
+/** YAML 1.1 timestamp with a time part, the form js-yaml turns into a Date when it is not quoted. */
+const YAML_TIMESTAMP =
+  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2}):(\d{2})(?:\.\d*)?(?:[ \t]*(?:Z|[+-]\d{1,2}(?::\d{2})?))?$/;
 const ISO_UTC_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
 /** Accepts an ISO-8601 time string, or the Date that YAML makes of an unquoted timestamp. */
@@ -40,6 +50,11 @@ export function checkVerdict(kind: VerdictFileKind, text: string): GateResult {
   const split = splitFrontmatter(text);
   if (!split.ok) return { ok: false, status: 'INVALID', problems: [split.problem] };
 
+  const aliases = split.block.match(YAML_ALIAS)?.length ?? 0;
+  if (aliases > MAX_ALIASES) {
+    return { ok: false, status: 'INVALID', problems: [`frontmatter uses ${aliases} YAML aliases: expected at most ${MAX_ALIASES}`] };
+  }
+
   let data: unknown;
   try {
     data = matter(split.block, { excerpt: false }).data;
@@ -47,6 +62,9 @@ export function checkVerdict(kind: VerdictFileKind, text: string): GateResult {
     const reason = (error as Error).message.split('\n')[0] ?? 'unknown error';
     return { ok: false, status: 'INVALID', problems: [`frontmatter is not valid YAML: ${reason}`] };
   }
+
+  const dateProblem = checkUnquotedTimestamp(data, split.block);
+  if (dateProblem !== null) return { ok: false, status: 'INVALID', problems: [dateProblem] };
 
   const schema = kind === 'staging' ? stagingFieldsSchema : deployFieldsSchema;
   const parsed = schema.safeParse(data);
@@ -93,9 +111,26 @@ function splitFrontmatter(text: string): { ok: true; block: string } | { ok: fal
   return { ok: true, block: `${lines.slice(0, closing + 1).join('\n')}\n` };
 }
 
+/**
+ * Checks the source text of an unquoted timestamp. js-yaml 3 (inside gray-matter 4.0.3) turns `2026-02-30T10:00:00Z` into a Date of
+ * March 2 instead of rejecting it, so the calendar fields of the text itself are checked. A date
+ * without a time is rejected because the verdict records a time.
+ */
+function checkUnquotedTimestamp(data: unknown, block: string): string | null {
+  if (!(data !== null && typeof data === 'object' && (data as Record<string, unknown>).timestamp instanceof Date)) return null;
+  const raw = /^timestamp:[ \t]*(.*?)[ \t]*(?:#.*)?$/m.exec(block)?.[1] ?? '';
+  const match = YAML_TIMESTAMP.exec(raw);
+  if (match && hasValidCalendarFields(match)) return null;
+  return `timestamp: ${shorten(raw)} is invalid: expected a valid date and time such as 2026-12-04T15:18:40Z`;
+}
+
 function isValidIsoTimestamp(value: string): boolean {
   const match = ISO_UTC_TIMESTAMP.exec(value);
-  if (!match) return false;
+  return match !== null && hasValidCalendarFields(match);
+}
+
+/** Returns true when year, month, day, hour, minute and second (match groups 1 to 6) name a real time. */
+function hasValidCalendarFields(match: RegExpExecArray): boolean {
   const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
   const date = new Date(Date.UTC(year!, month! - 1, day!, hour, minute, second));
   return (

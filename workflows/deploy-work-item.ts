@@ -172,8 +172,9 @@ class DeployRun {
 
     this.enterPhase('launching', `Launching the deploy hook on ${this.plan.hostName}`);
     const request = this.hookRequest();
+    // The launcher call itself is bounded at 30 s, and a worker killed mid-launch delays the retry by this timeout.
     const launch = await git.launchHook.executeWithOptions(
-      { summary: `launch deploy hook detached on ${this.plan.hostName}`, startToCloseTimeout: '2m' },
+      { summary: `launch deploy hook detached on ${this.plan.hostName}`, startToCloseTimeout: '45s' },
       [request],
     );
     this.state.launch = launch;
