@@ -18,6 +18,11 @@ const temporalSchema = z
     uiUrl: httpUrlSchema.default('http://127.0.0.1:8233'),
     apiKeyEnv: envNameSchema.optional(),
     tls: z.boolean().default(false),
+    /** `host:port` where the worker serves Prometheus metrics at /metrics; unset serves none. */
+    metricsAddress: z
+      .string()
+      .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, 'expected host:port such as 127.0.0.1:9464')
+      .optional(),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 /** Entry point of `npm run worker`: runs one deploy worker until SIGINT or SIGTERM. */
 import { parseArgs } from 'node:util';
+import { Runtime } from '@temporalio/worker';
 import { defaultConfigPath, loadConfig } from '../shared/config.js';
 import { createDeployWorker } from './run.js';
 
@@ -7,6 +8,11 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
   const configPath = values.config ?? defaultConfigPath();
   const config = loadConfig(configPath);
+  const { metricsAddress } = config.temporal;
+  // The runtime must be installed before the first connection is made, or the default one is used.
+  if (metricsAddress !== undefined) {
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } });
+  }
   const worker = await createDeployWorker(config);
   console.log(
     JSON.stringify({
@@ -16,6 +22,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       address: config.temporal.address,
       config: configPath,
+      metrics: metricsAddress === undefined ? null : `http://${metricsAddress}/metrics`,
     }),
   );
   await worker.run();
