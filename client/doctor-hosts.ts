@@ -5,7 +5,7 @@ import { bundledLauncherPath, sshArgv } from '../activities/host-transport.js';
 import type { Config, HostConfig } from '../shared/config.js';
 import type { CheckResult } from './doctor.js';
 
-/** Upper bound of ssh's ConnectTimeout for the check, in seconds, whatever the host config says. */
+/** Maximum ssh ConnectTimeout of the check in seconds; a larger value in the host config is lowered to it. */
 const SSH_CONNECT_TIMEOUT_SECONDS = 5;
 const SSH_RUN_TIMEOUT_MS = 15_000;
 const SSH_ERROR_EXIT_CODE = 255;

@@ -10,7 +10,7 @@ import { SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 import { connectionOptions } from './connection.js';
 import { checkHosts } from './doctor-hosts.js';
 
-/** The result of one check; `fix` says what to change when it failed. */
+/** The result of one check. `fix` is what to change when the check failed. */
 export interface CheckResult {
   name: string;
   ok: boolean;

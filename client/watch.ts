@@ -4,9 +4,9 @@ import { statusQuery, type DeployStatusView } from '../workflows/messages.js';
 
 /**
  * Calls `onChange` each time a deploy's phase, verdicts, launch record or ignored decisions change,
- * until it finishes; returns the last status. With `onQueryError`, a failed query (for example while
- * no worker runs, as during a self-deploy restart) is reported and polling goes on; without it the
- * error is thrown. An unknown workflow id always throws.
+ * until it finishes, and returns the last status. A failed query (for example while no worker runs
+ * during a self-deploy restart) goes to `onQueryError` and polling goes on. Without `onQueryError`
+ * the error is thrown. An unknown workflow id always throws.
  */
 export async function watchDeploy(options: {
   client: Client;

@@ -32,7 +32,7 @@ let worker: Worker;
 let running: Promise<void>;
 let browser: Browser;
 
-/** The UI of the server that `npm test` started, or a dev server with the UI started here. */
+/** Returns the server that `npm test` started when it has a UI, else starts a dev server with the UI. */
 async function serverWithUi(): Promise<{ address: string; uiUrl: string }> {
   const { TEMPORAL_ADDRESS: address, TEMPORAL_UI_URL: uiUrl } = process.env;
   if (address && uiUrl) return { address, uiUrl };

@@ -1,4 +1,4 @@
-/** `deployer doctor`: checks the config and every dependency, and says what to fix. */
+/** `deployer doctor`: checks the config and every dependency, and prints what to fix. */
 import { defaultConfigPath, loadConfig, type Config } from '../../shared/config.js';
 import { messageOf, runChecks, type CheckResult } from '../doctor.js';
 import { GLOBAL_HELP, type Command } from './command.js';

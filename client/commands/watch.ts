@@ -65,7 +65,7 @@ function printStep(view: DeployStatusView, json: boolean): void {
   console.log(`+${formatAge(elapsedMs).padEnd(12)} ${view.phase.padEnd(18)} ${step}`);
 }
 
-/** One sentence for what the deploy is doing in its current phase. */
+/** Describes in one sentence what the deploy does in its current phase. */
 export function describeStep(view: DeployStatusView): string {
   const ignored = view.approval.ignored.at(-1);
   switch (view.phase) {
