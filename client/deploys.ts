@@ -83,6 +83,9 @@ export async function startDeploy(client: Client, config: Config, draft: DeployI
       `**Work item** ${input.workItemId} in **${input.projectId}**`,
       `Branch \`${input.featureBranch}\`, image \`${input.imageReference}\``,
       `Requested by ${input.requestedBy}${config.projects[input.projectId]?.selfHosting ? ', self-hosting: needs approval' : ''}`,
+      ...(config.projects[input.projectId]?.selfHosting
+        ? ['Approve with the `approve` signal, input `{"approver":"<login>"}`, or `deployer approve`']
+        : []),
     ].join('\n\n'),
   });
   const startedNew = previous === null || handle.firstExecutionRunId !== previous.runId;

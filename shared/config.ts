@@ -18,8 +18,24 @@ const temporalSchema = z
     uiUrl: httpUrlSchema.default('http://127.0.0.1:8233'),
     apiKeyEnv: envNameSchema.optional(),
     tls: z.boolean().default(false),
+    /** mTLS client certificate and key (PEM files); setting them turns TLS on. */
+    tlsCertFile: z.string().min(1).optional(),
+    tlsKeyFile: z.string().min(1).optional(),
+    /** CA certificate (PEM file) of a server whose certificate the system does not trust. */
+    tlsServerCaFile: z.string().min(1).optional(),
+    /** TLS server name (SNI) when it differs from the host in `address`. */
+    tlsServerName: z.string().min(1).optional(),
+    /** `host:port` where the worker serves Prometheus metrics at /metrics; unset serves none. */
+    metricsAddress: z
+      .string()
+      .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, 'expected host:port such as 127.0.0.1:9464')
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((temporal) => (temporal.tlsCertFile === undefined) === (temporal.tlsKeyFile === undefined), {
+    path: ['tlsKeyFile'],
+    message: 'expected tlsCertFile and tlsKeyFile together, or neither',
+  });
 
 const forgeSchema = z
   .object({
@@ -207,6 +223,10 @@ export function loadConfig(file: string): Config {
 function resolvePaths(config: Config, baseDir: string): Config {
   const at = (p: string) => path.resolve(baseDir, p);
   config.stateDir = at(config.stateDir);
+  for (const key of ['tlsCertFile', 'tlsKeyFile', 'tlsServerCaFile'] as const) {
+    const file = config.temporal[key];
+    if (file !== undefined) config.temporal[key] = at(file);
+  }
   for (const host of Object.values(config.hosts)) {
     if (host.transport === 'local') {
       host.stateDir = at(host.stateDir);

@@ -9,7 +9,14 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
   const configPath = values.config ?? defaultConfigPath();
   const config = loadConfig(configPath);
-  Runtime.install({ logger: createJsonLogger() });
+  const { metricsAddress } = config.temporal;
+  // The runtime must be installed before the first connection is made, or the default one is used.
+  Runtime.install({
+    logger: createJsonLogger(),
+    ...(metricsAddress === undefined
+      ? {}
+      : { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } }),
+  });
   const worker = await createDeployWorker(config);
   console.log(
     JSON.stringify({
@@ -19,6 +26,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       address: config.temporal.address,
       config: configPath,
+      metrics: metricsAddress === undefined ? null : `http://${metricsAddress}/metrics`,
     }),
   );
   await worker.run();

@@ -196,7 +196,11 @@ class DeployRun {
     const deadline = new Date(requestedAt.getTime() + this.plan.approvalTimeoutMs);
     this.approval.open(requestedAt.toISOString(), deadline.toISOString());
     this.state.approval = this.approval.view;
-    this.enterPhase('awaiting-approval', `Waiting for approval until ${deadline.toISOString()}`);
+    this.enterPhase(
+      'awaiting-approval',
+      `Waiting until ${deadline.toISOString()} for an \`approve\` signal with input \`{"approver":"<login>"}\` ` +
+        `from ${this.plan.approvers.join(' or ')}`,
+    );
     await this.moveTracker('approval-pending', this.approvalComment(deadline));
 
     const decided = await condition(() => this.approval.decided, this.plan.approvalTimeoutMs, {
@@ -241,7 +245,7 @@ class DeployRun {
     this.state.deployStatus = deployStatus;
     this.state.reason = reason;
     this.state.timestamps.finished = new Date().toISOString();
-    this.enterPhase('finished', `Finished: staging ${this.state.stagingStatus}, deploy ${deployStatus ?? 'not run'}`);
+    this.enterPhase('finished', this.finishedDetails());
     if (deployStatus !== null) upsertSearchAttributes([{ key: DeployStatusKey, value: deployStatus }]);
     return {
       projectId: this.input.projectId,
@@ -251,6 +255,15 @@ class DeployRun {
       reason,
       hookExitCode: this.state.hookExitCode,
     };
+  }
+
+  /** Current details of a finished deploy: both verdicts, who approved, the hook exit code and the reason. */
+  private finishedDetails(): string {
+    const { stagingStatus, deployStatus, approval, hookExitCode, reason } = this.state;
+    const parts = [`staging **${stagingStatus ?? 'not run'}**`, `deploy **${deployStatus ?? 'not run'}**`];
+    if (approval.approver !== null) parts.push(`approved by ${approval.approver}`);
+    if (hookExitCode !== null) parts.push(`hook exit code ${hookExitCode}`);
+    return `${parts.join(', ')}${reason === null ? '' : `. Reason: ${reason}`}`;
   }
 
   private async moveTracker(to: 'approval-pending' | 'done' | 'development', comment: string): Promise<void> {

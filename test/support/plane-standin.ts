@@ -1,5 +1,5 @@
 /**
- * Stand-in for Plane's REST API on 127.0.0.1: work item by identifier, project states, state
+ * Stand-in for Plane's REST API on 127.0.0.1: project list, work item by identifier, project states, state
  * PATCH and comments, under both the `issues` and the newer `work-items` paths, with Plane's status
  * codes and an X-API-Key check. State lives in memory; tests read it back and can queue failures.
  */
@@ -154,6 +154,7 @@ class Routes {
     if (!url.pathname.startsWith(prefix)) return { status: 404, body: { detail: 'Not found.' } };
     const rest = url.pathname.slice(prefix.length);
 
+    if (rest === 'projects/' && method === 'GET') return this.listProjects();
     const byIdentifier = /^(?:issues|work-items)\/([A-Z][A-Z0-9]*-\d+)\/$/.exec(rest);
     if (byIdentifier && method === 'GET') return this.getByIdentifier(byIdentifier[1]!);
     const project = /^projects\/([0-9a-f-]+)\/$/.exec(rest);
@@ -166,6 +167,11 @@ class Routes {
     if (comments && method === 'POST') return this.postComment(comments[1]!, comments[2]!, body);
     if (byIdentifier || project || states || detail || comments) return { status: 405, body: { detail: `Method "${method}" not allowed.` } };
     return { status: 404, body: { detail: 'Not found.' } };
+  }
+
+  private listProjects(): Result {
+    const results = [...this.projects.values()].map((project) => ({ id: project.id }));
+    return { status: 200, body: { results, next_cursor: null, next_page_results: false, total_results: results.length } };
   }
 
   private getByIdentifier(identifier: string): Result {
