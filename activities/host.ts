@@ -5,6 +5,7 @@ import { identitySchema, imageReferenceSchema, projectIdSchema, workItemIdSchema
 import { parseOrThrow, ValidationError } from '../shared/input.js';
 import type { ActivityDeps } from './context.js';
 import { failure, FailureType } from './failure.js';
+import { faultPoint } from './faults.js';
 import { DEPLOY_ID_PATTERN, kill, launch, poll, type PollResult } from './host-launcher.js';
 import { hostTarget, type HostTarget } from './host-transport.js';
 import type { HookOutcome, HookRequest, LaunchRecord } from './types.js';
@@ -108,6 +109,7 @@ async function launchDetached({ project, target }: HookSetup, request: HookReque
     },
     Context.current().cancellationSignal,
   );
+  await faultPoint('hook-launched');
   log.info('deploy hook launched', {
     deployId: record.deployId,
     host: record.host,
@@ -131,9 +133,11 @@ async function awaitExit({ project, target }: HookSetup, record: LaunchRecord): 
     const observation = await observe(target, record.deployId);
     logTail = observation.logTail ?? logTail;
     heartbeat({ state: observation.state, at: new Date().toISOString() });
+    if (observation.state === 'RUNNING') await faultPoint('hook-polling');
 
     const outcome = decide({ observation, logTail, deadlineMs, missingGraceEndMs });
     if (outcome) {
+      await faultPoint('hook-exit-seen');
       const { result, exitCode } = outcome;
       log.info('deploy hook finished', { deployId: record.deployId, result, exitCode });
       return outcome;

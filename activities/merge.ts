@@ -1,6 +1,7 @@
 import { log } from '@temporalio/activity';
 import { branchSchema, projectIdSchema, workItemIdSchema } from '../shared/ids.js';
 import { validated } from './failure.js';
+import { faultPoint } from './faults.js';
 import type {
   FindPullRequestRequest,
   MergeFeatureBranchRequest,
@@ -39,6 +40,7 @@ export function createMergeActivities(forge: ForgeCalls) {
         log.info('merge skipped: pull request already merged', { ...ids, number });
         return { outcome: 'already-merged', pullRequestNumber: number, reason: '' };
       }
+      await faultPoint('merge-guard-answered');
 
       const merge = await forge.mergePullRequest({
         projectId: request.projectId,
@@ -46,6 +48,7 @@ export function createMergeActivities(forge: ForgeCalls) {
         headSha: pull.headSha,
         workItemId: request.workItemId,
       });
+      await faultPoint('feature-merged');
       log.info('merge finished', { ...ids, number, outcome: merge.outcome });
       if (merge.outcome === 'merged' || merge.outcome === 'already-merged') {
         return { outcome: merge.outcome, pullRequestNumber: number, reason: '' };

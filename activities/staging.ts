@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { projectIdSchema, workItemIdSchema } from '../shared/ids.js';
 import type { ActivityDeps } from './context.js';
 import { failure, FailureType, validated } from './failure.js';
+import { faultPoint } from './faults.js';
 import { projectOf } from './project.js';
 import { LineCollector } from './line-collector.js';
 import type { StagingCheckRequest, StagingCheckResult } from './types.js';
@@ -21,6 +22,7 @@ export function createStagingActivities(deps: ActivityDeps) {
       const command = stagingCommand(project.staging.command, project.staging.baseUrl, request.strict);
       log.info('staging check started', { projectId: request.projectId, workItemId: request.workItemId, command });
       const result = await runCheck(command, project.staging.timeoutSeconds * 1000, request.strict);
+      await faultPoint('staging-check-done');
       log.info('staging check finished', {
         projectId: request.projectId,
         workItemId: request.workItemId,

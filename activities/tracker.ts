@@ -2,6 +2,7 @@ import { log } from '@temporalio/activity';
 import type { TrackerConfig } from '../shared/config.js';
 import type { ActivityDeps } from './context.js';
 import { failure, FailureType } from './failure.js';
+import { faultPoint } from './faults.js';
 import {
   getWorkItem,
   listStates,
@@ -26,6 +27,7 @@ export function createTrackerActivities(deps: ActivityDeps): Pick<DeployActiviti
         to: request.to,
         comment: request.comment,
       });
+      await faultPoint(`tracker-${request.to}`);
       return { changed: true };
     }
     return moveOnPlane(tracker, connectionFor(tracker, env), request);
@@ -64,6 +66,7 @@ async function moveOnPlane(
   // NOTE: if this attempt fails after the state change but before the comment, the retry finds the
   // state already set and posts no comment.
   if (request.comment) await postComment(plane, item, commentToHtml(request.comment));
+  await faultPoint(`tracker-${request.to}`);
   log.info('Tracker state changed', { workItemId: request.workItemId, state: stateName, commented: !!request.comment });
   return { changed: true };
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { projectIdSchema, workItemIdSchema } from '../shared/ids.js';
 import type { ActivityDeps } from './context.js';
 import { failure, FailureType, validated } from './failure.js';
+import { faultPoint } from './faults.js';
 import { guard } from './forge-failure.js';
 import { forgeClient } from './forge.js';
 import { commitOneFile, ensureMirror, fetchBranches, pushWithLease, readBlob, readRef, withLock } from './git.js';
@@ -66,7 +67,9 @@ export function createVerdictActivities(deps: ActivityDeps) {
       const title = `Add ${request.kind} verdict for ${request.workItemId}`;
       const body = `Verdict file \`${file}\` written by workflow ${request.workflowId}.`;
       const pull = await findOrOpenPull({ client, project, branch, headSha: prepared.commit, title, body });
+      await faultPoint(`${request.kind}-verdict-pull-opened`);
       await mergeVerdictPull({ client, pull, headSha: prepared.commit, workflowId: request.workflowId });
+      await faultPoint(`${request.kind}-verdict-merged`);
       const deleted = await guard(() => client.deleteBranch(branch), `delete branch ${branch}`).catch(
         (error: unknown) => {
           log.warn('verdict branch not deleted, delete it by hand', { branch, error: (error as Error).message });
@@ -135,7 +138,9 @@ async function prepareBranch({
 
   const message = `Add ${request.kind} verdict for ${request.workItemId}\n\nWorkflow: ${request.workflowId}\n`;
   const commit = await commitOneFile({ dir: mirror.dir, parent: main, file, content: request.content, message });
+  await faultPoint(`${request.kind}-verdict-committed`);
   await pushWithLease({ dir: mirror.dir, cloneUrl: mirror.cloneUrl, commit, branch, expected: observed });
+  await faultPoint(`${request.kind}-verdict-pushed`);
   log.info('verdict branch pushed', { branch, commit, replaced: observed ?? null });
   return { alreadyOnMain: false, commit };
 }

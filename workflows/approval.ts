@@ -4,6 +4,8 @@ import type { Decision, DecisionAnswer, DeployStatusView, IgnoredDecision, Phase
 
 /** Ignored decisions kept in state; older ones are dropped so a flood of signals cannot grow it. */
 const MAX_IGNORED = 20;
+/** Decisions kept until the window opens. Past this count, a decision is judged at once and ignored. */
+const MAX_EARLY_DECISIONS = 20;
 
 type ApprovalView = DeployStatusView['approval'];
 
@@ -20,9 +22,13 @@ export class ApprovalGate {
   };
   rejectReason: string | null = null;
 
+  /**
+   * @param earlyDecisions decisions that arrived before the window opened, carried over from an earlier gate.
+   */
   constructor(
     private readonly approvers: readonly string[],
     private readonly requestedBy: string,
+    readonly earlyDecisions: Decision[] = [],
   ) {}
 
   /** True once an approval or a rejection has counted. */
@@ -30,11 +36,13 @@ export class ApprovalGate {
     return this.view.approver !== null || this.view.rejectedBy !== null;
   }
 
-  /** Opens the approval window. */
-  open(requestedAt: string, deadline: string): void {
+  /** Opens the approval window, then applies the early decisions in arrival order and returns the result of each. */
+  open(requestedAt: string, deadline: string): DecisionAnswer[] {
     this.view.pending = true;
     this.view.requestedAt = requestedAt;
     this.view.deadline = deadline;
+    const early = this.earlyDecisions.splice(0);
+    return early.map((decision) => this.apply(decision, 'awaiting-approval', requestedAt));
   }
 
   /** Closes the approval window, whether decided or timed out. */
@@ -44,13 +52,8 @@ export class ApprovalGate {
 
   /** Returns why a decision would not count, or null when it would. Changes nothing. */
   check(decision: Decision, phase: Phase): string | null {
-    const schema = decision.decision === 'approve' ? approvePayloadSchema : rejectPayloadSchema;
-    const { decision: _kind, ...payload } = decision;
-    const parsed = schema.safeParse(payload);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return `invalid ${decision.decision} payload: ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`;
-    }
+    const invalid = payloadProblem(decision);
+    if (invalid !== null) return invalid;
     if (this.decided) return `already decided by ${this.view.approver ?? this.view.rejectedBy}`;
     if (!this.view.pending) return `no approval is pending (phase ${phase})`;
     if (decision.approver === this.requestedBy) return `${decision.approver} requested this deploy and cannot decide on it`;
@@ -60,6 +63,12 @@ export class ApprovalGate {
 
   /** Applies a decision: counts it when allowed, else records it as ignored. */
   apply(decision: Decision, phase: Phase, now: string): DecisionAnswer {
+    // After a worker crash, replay can deliver a signal before the code that opened the window runs
+    // again, although the tracker already showed approval-pending. Such a decision is held, not lost.
+    if (this.view.requestedAt === null && payloadProblem(decision) === null && this.earlyDecisions.length < MAX_EARLY_DECISIONS) {
+      this.earlyDecisions.push(decision);
+      return { counted: false, reason: 'held until the approval window opens', phase };
+    }
     const reason = this.check(decision, phase);
     if (reason !== null) {
       this.ignore({ approver: String(decision.approver).slice(0, 64), decision: decision.decision, reason, at: now });
@@ -80,4 +89,14 @@ export class ApprovalGate {
     this.view.ignored.push(entry);
     if (this.view.ignored.length > MAX_IGNORED) this.view.ignored.shift();
   }
+}
+
+/** Returns why a decision's payload is invalid, or null when it is valid. */
+function payloadProblem(decision: Decision): string | null {
+  const schema = decision.decision === 'approve' ? approvePayloadSchema : rejectPayloadSchema;
+  const { decision: _kind, ...payload } = decision;
+  const parsed = schema.safeParse(payload);
+  if (parsed.success) return null;
+  const issue = parsed.error.issues[0];
+  return `invalid ${decision.decision} payload: ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`;
 }

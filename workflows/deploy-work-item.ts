@@ -58,7 +58,7 @@ class DeployRun {
 
   async execute(): Promise<DeployResult> {
     this.plan = await quick.prepareDeploy.executeWithOptions({ summary: 'validate input, load project settings' }, [this.input]);
-    this.approval = new ApprovalGate(this.plan.approvers, this.input.requestedBy);
+    this.approval = new ApprovalGate(this.plan.approvers, this.input.requestedBy, this.approval.earlyDecisions);
 
     const staging = await this.stagingGate();
     if (staging === 'FAILED') {
@@ -194,7 +194,8 @@ class DeployRun {
   private async awaitApproval(): Promise<boolean> {
     const requestedAt = new Date();
     const deadline = new Date(requestedAt.getTime() + this.plan.approvalTimeoutMs);
-    this.approval.open(requestedAt.toISOString(), deadline.toISOString());
+    const earlyAnswers = this.approval.open(requestedAt.toISOString(), deadline.toISOString());
+    if (earlyAnswers.some((answer) => answer.counted)) this.state.timestamps.approvalDecided = requestedAt.toISOString();
     this.state.approval = this.approval.view;
     this.enterPhase(
       'awaiting-approval',
