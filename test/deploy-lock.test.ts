@@ -17,7 +17,7 @@ import { createSandbox, PROJECT_ID, type Sandbox } from './support/sandbox.js';
 import { stopOwnServer, temporalAddress } from './support/temporal.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
-const WORK_ITEMS = ['ORCH-401', 'ORCH-402', 'ORCH-403', 'ORCH-404', 'ORCH-405', 'ORCH-406'];
+const WORK_ITEMS = ['ORCH-701', 'ORCH-702', 'ORCH-703', 'ORCH-704', 'ORCH-705', 'ORCH-706'];
 
 let sandbox: Sandbox;
 let client: Client;
@@ -126,7 +126,7 @@ function assertNoOverlap(first: { start: bigint; end?: bigint }, second: { start
 
 describe('deploy lock', { timeout: 180_000 }, () => {
   test('simultaneous approvals run hooks serially', async () => {
-    const workflowIds = await Promise.all(['ORCH-401', 'ORCH-402'].map(startAndAwaitApproval));
+    const workflowIds = await Promise.all(['ORCH-701', 'ORCH-702'].map(startAndAwaitApproval));
     await Promise.all(workflowIds.map((id) => client.workflow.getHandle(id).signal(approveSignal, { approver: 'alice' })));
     const results = await Promise.all(workflowIds.map((id) => awaitResult(client, id)));
 
@@ -140,10 +140,10 @@ describe('deploy lock', { timeout: 180_000 }, () => {
   });
 
   test('waiting for approval holds no lock', async () => {
-    const waiting = await startAndAwaitApproval('ORCH-403');
+    const waiting = await startAndAwaitApproval('ORCH-703');
     assert.equal(await lockIsFree(), true);
 
-    const deploying = await startAndAwaitApproval('ORCH-404');
+    const deploying = await startAndAwaitApproval('ORCH-704');
     await client.workflow.getHandle(deploying).signal(approveSignal, { approver: 'bob' });
     const result = await awaitResult(client, deploying);
 
@@ -154,17 +154,17 @@ describe('deploy lock', { timeout: 180_000 }, () => {
   });
 
   test('worker killed under lock, next deploy runs', async () => {
-    await writeFile(path.join(sandbox.dir, 'hold-ORCH-405'), '4\n');
-    const holding = await startAndAwaitApproval('ORCH-405');
-    const next = await startAndAwaitApproval('ORCH-406');
+    await writeFile(path.join(sandbox.dir, 'hold-ORCH-705'), '4\n');
+    const holding = await startAndAwaitApproval('ORCH-705');
+    const next = await startAndAwaitApproval('ORCH-706');
     await client.workflow.getHandle(holding).signal(approveSignal, { approver: 'alice' });
     await waitForPhase({ client, workflowId: holding, phase: 'awaiting-hook' });
-    await waitFor(() => spanOf(holding), 'the hook of ORCH-405 to start');
+    await waitFor(() => spanOf(holding), 'the hook of ORCH-705 to start');
 
     const killed = workers.at(-1)!;
     killed.kill('SIGKILL');
     assert.equal((await killed).signal, 'SIGKILL');
-    assert.equal(await lockIsFree(), false, 'the hook of ORCH-405 should hold the lock');
+    assert.equal(await lockIsFree(), false, 'the hook of ORCH-705 should hold the lock');
     void startWorkerProcess();
     await client.workflow.getHandle(next).signal(approveSignal, { approver: 'bob' });
     const results = await Promise.all([awaitResult(client, holding), awaitResult(client, next)]);

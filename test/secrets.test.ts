@@ -22,7 +22,7 @@ import { stopOwnServer, temporalAddress } from './support/temporal.js';
 const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 const WORK_ITEMS = ['ORCH-601', 'ORCH-602', 'ORCH-603'];
 const TRACKER_KEY = 'plane-key-3b9f0e7a41d2';
-// NOTE: no webhook receiver exists yet, so this secret is only in the worker's environment. Once the receiver runs in the worker, this test also covers what it logs.
+// The webhook receiver is its own process, and plane-webhook.test.ts searches its logs. Here the secret is only in the worker's environment.
 const WEBHOOK_SECRET = 'webhook-secret-c85d12e6f0a9';
 const SECRETS = { forgeToken: FORGE_TOKEN, trackerKey: TRACKER_KEY, webhookSecret: WEBHOOK_SECRET };
 
@@ -55,7 +55,8 @@ before(async () => {
   worker = execa('node', ['--import', 'tsx', WORKER_MAIN, '--config', sandbox.configPath], {
     all: true,
     reject: false,
-    env: { PLANE_API_KEY: TRACKER_KEY, DEPLOYER_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    // DEBUG so that every log line the worker can write is searched for the secrets.
+    env: { PLANE_API_KEY: TRACKER_KEY, PLANE_WEBHOOK_SECRET: WEBHOOK_SECRET, DEPLOYER_LOG_LEVEL: 'DEBUG' },
   });
   client = await connectClient(sandbox.config);
 });

@@ -21,7 +21,7 @@ import { startDevServer, type DevServer } from './support/dev-server.js';
 import { createSandbox, PROJECT_ID, type Sandbox } from './support/sandbox.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const WORK_ITEM = 'ORCH-401';
+const WORK_ITEM = 'ORCH-801';
 const DOCS_DIR = fileURLToPath(new URL('../docs/', import.meta.url));
 const PAGE_TIMEOUT_MS = 60_000;
 
