@@ -1,6 +1,6 @@
 /** The host activities over a real OpenSSH server on 127.0.0.1, with the repository's launcher as the remote side. */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -9,6 +9,7 @@ import { kill, poll } from '../activities/host-launcher.js';
 import type { HostTarget } from '../activities/host-transport.js';
 import { branchSchema, hasShellMetacharacters } from '../shared/ids.js';
 import { createHostFixture, uniqueDeployId, type HostFixture } from './support/host-fixture.js';
+import { sessionMembers } from './support/processes.js';
 import { startSshd, type Sshd } from './support/sshd.js';
 
 let sshd: Sshd;
@@ -241,23 +242,6 @@ test('runHook cancelled over ssh kills session', async () => {
     assert.deepEqual(sessionMembers(pid), []);
   });
 });
-
-/** Returns the live processes whose session id is `sessionId`. */
-function sessionMembers(sessionId: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[3] === String(sessionId) && fields[0] !== 'Z') members.push(Number(entry));
-  }
-  return members;
-}
 
 async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
