@@ -173,7 +173,8 @@ class DeployRun {
     this.enterPhase('launching', `Launching the deploy hook on ${this.plan.hostName}`);
     const request = this.hookRequest();
     const launch = await git.launchHook.executeWithOptions(
-      { summary: `launch deploy hook detached on ${this.plan.hostName}`, startToCloseTimeout: '2m' },
+      // The launcher call times out after 30 s. A 45 s limit lets a new worker retry the launch of a dead worker soon.
+      { summary: `launch deploy hook detached on ${this.plan.hostName}`, startToCloseTimeout: '45s' },
       [request],
     );
     this.state.launch = launch;
