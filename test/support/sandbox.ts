@@ -14,6 +14,8 @@ import { createOriginRepository } from './git-fixture.js';
 import { startGiteaStandin, type GiteaStandin } from './gitea-standin.js';
 import type { PlaneStandin } from './plane-standin.js';
 import { startSandboxPlane } from './sandbox-plane.js';
+import { sshHostConfig } from './host-fixture.js';
+import { startSshd, type Sshd } from './sshd.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DOCKER_STANDIN_BIN = path.join(REPO_ROOT, 'test/support/docker-standin');
@@ -39,9 +41,13 @@ export interface Sandbox {
   prodPort: number;
   dockerLog: string;
   hookRunsFile: string;
+  /** Folder of the launch records on the deploy host. */
+  hostStateDir: string;
+  /** The sshd that the `ssh` transport reaches, or undefined with the `local` transport. */
+  sshd?: Sshd;
   imageOf(workItemId: string): string;
   branchOf(workItemId: string): string;
-  /** Stops the stand-in Gitea, the Plane stand-in and the production service. */
+  /** Stops the stand-in Gitea, the Plane stand-in, the production service and the sshd. */
   close(): Promise<void>;
 }
 
@@ -58,6 +64,13 @@ export interface SandboxOptions {
   hookDelaySeconds?: number;
   /** `plane` starts the Plane stand-in with the work items in development and configures the webhook. */
   tracker?: 'none' | 'plane';
+  /**
+   * How the worker reaches the deploy host (default `local`). With `ssh` the sandbox starts its own
+   * sshd on 127.0.0.1 and the host runs the repository's launcher on this machine.
+   */
+  transport?: 'local' | 'ssh';
+  /** Whether the project deploys itself through approval and a detached hook (default true). */
+  selfHosting?: boolean;
 }
 
 /** Builds a sandbox in `dir` and starts its stand-in servers. Puts the docker stand-in first on PATH. */
@@ -103,6 +116,9 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   process.env.GITEA_TOKEN = FORGE_TOKEN;
 
   await execa(path.join(dockerDir, 'services/orchestrator/restart'), [], { timeout: 15_000 });
+  const hostStateDir = path.join(dir, 'host-state');
+  const sshd = options.transport === 'ssh' ? await startSshd() : undefined;
+  const host = sshd ? sshHostConfig(sshd, hostStateDir) : { transport: 'local', stateDir: hostStateDir };
 
   const rawConfig = {
     temporal: {
@@ -114,10 +130,10 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     stateDir: path.join(dir, 'worker-state'),
     forge: { kind: 'gitea', baseUrl: gitea.url, tokenEnv: 'GITEA_TOKEN', requestTimeoutSeconds: 10 },
     tracker: planeSetup?.tracker ?? { kind: 'none' },
-    hosts: { production: { transport: 'local', stateDir: path.join(dir, 'host-state') } },
+    hosts: { production: host },
     projects: {
       [PROJECT_ID]: {
-        selfHosting: true,
+        selfHosting: options.selfHosting ?? true,
         repository: { ...REPOSITORY, cloneUrl: origin.originPath },
         staging: {
           baseUrl: 'http://localhost:8501',
@@ -127,7 +143,11 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
         deploy: {
           host: 'production',
           hook: [hook],
+          // sshd starts the remote command with a fresh environment, so the hook gets the stand-in's settings here.
           env: {
+            PATH: process.env.PATH,
+            DOCKER_STANDIN_DIR: dockerDir,
+            DOCKER_STANDIN_LOG: process.env.DOCKER_STANDIN_LOG,
             TARGET_TAG: 'orchestrator:production',
             SERVICE: 'orchestrator',
             HEALTH_URL: `http://127.0.0.1:${prodPort}/health`,
@@ -159,6 +179,8 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     prodPort,
     dockerLog: process.env.DOCKER_STANDIN_LOG,
     hookRunsFile,
+    hostStateDir,
+    sshd,
     imageOf,
     branchOf,
     async close() {
@@ -168,6 +190,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
         reject: false,
         timeout: 5_000,
       });
+      await sshd?.close();
     },
   };
 }

@@ -1,0 +1,179 @@
+/**
+ * A worker process killed with SIGKILL at each point between "launch requested" and "verdict
+ * written", with the deploy host reached over a real sshd. A new worker finishes each deploy. The
+ * cases run at the same time, each with its own task queue and worker process, because each waits
+ * for a Temporal timeout to notice the dead worker.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { execa, type ResultPromise } from 'execa';
+import { bundledLauncherPath } from '../activities/host-transport.js';
+import { awaitResult, connectClient, queryStatus, startDeploy } from '../client/deploys.js';
+import { loadConfig, type Config } from '../shared/config.js';
+import { checkVerdict } from '../verdict/gate.js';
+import { approveSignal } from '../workflows/messages.js';
+import { createDeployWorker } from '../worker/run.js';
+import { createSandbox, readMain, PROJECT_ID, type Sandbox } from './support/sandbox.js';
+import { stopOwnServer, temporalAddress } from './support/temporal.js';
+import { sharedBundleOptions } from './support/workflow-bundle.js';
+
+const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
+/** Seconds the slow launcher holds back the output of a launch that has already started the hook. */
+const LAUNCH_HOLD_SECONDS = 4;
+
+type KillPoint = 'launch-in-flight' | 'launched' | 'polling' | 'hook-exited';
+
+const cases: { name: string; workItemId: string; killPoint: KillPoint }[] = [
+  { name: 'before launch activity completes', workItemId: 'ORCH-401', killPoint: 'launch-in-flight' },
+  { name: 'after launch before poll', workItemId: 'ORCH-402', killPoint: 'launched' },
+  { name: 'during poll', workItemId: 'ORCH-403', killPoint: 'polling' },
+  { name: 'after hook exit before verdict', workItemId: 'ORCH-404', killPoint: 'hook-exited' },
+];
+
+let sandbox: Sandbox;
+let client: Client;
+const processes: ResultPromise[] = [];
+
+before(async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-crash-ssh-'));
+  sandbox = await createSandbox({
+    dir,
+    workItems: cases.map(({ workItemId }) => ({ id: workItemId })),
+    temporalAddress: await temporalAddress(),
+    taskQueue: `crash-ssh-${process.pid}`,
+    transport: 'ssh',
+    hookDelaySeconds: 2,
+  });
+  client = await connectClient(sandbox.config);
+  await sharedBundleOptions();
+});
+
+after(async () => {
+  for (const worker of processes) worker.kill('SIGKILL');
+  await client.connection.close();
+  await sandbox.close();
+  await rm(sandbox.dir, { recursive: true, force: true });
+  await stopOwnServer();
+});
+
+test('worker killed between launch and verdict', { concurrency: true }, async (t) => {
+  await Promise.all(cases.map((scenario) => t.test(scenario.name, () => runCase(scenario))));
+});
+
+async function runCase({ workItemId, killPoint }: { workItemId: string; killPoint: KillPoint }): Promise<void> {
+  const { config, configPath } = await writeCaseConfig(workItemId, killPoint === 'launch-in-flight');
+  const first = startWorkerProcess(configPath);
+  const { workflowId } = await startDeploy(client, config, {
+    projectId: PROJECT_ID,
+    workItemId,
+    featureBranch: sandbox.branchOf(workItemId),
+    imageReference: sandbox.imageOf(workItemId),
+    requestedBy: 'carol',
+  });
+  const awaitingApproval = async () => ((await queryStatus(client, workflowId)).phase === 'awaiting-approval' ? true : undefined);
+  await waitFor(awaitingApproval, 'approval');
+  await client.workflow.getHandle(workflowId).signal(approveSignal, { approver: 'alice' });
+  const deployId = await waitForKillPoint(workflowId, killPoint);
+
+  first.kill('SIGKILL');
+  assert.equal((await first).signal, 'SIGKILL');
+  const replacement = await createDeployWorker(config, await sharedBundleOptions());
+  const result = await replacement.runUntil(awaitResult(client, workflowId));
+
+  assert.equal(result.deployStatus, 'SUCCESS', result.reason ?? '');
+  assert.equal(result.hookExitCode, 0);
+  const runs = (await readFile(sandbox.hookRunsFile, 'utf8')).split('\n').filter((line) => line.startsWith(`${deployId} `));
+  assert.equal(runs.length, 1, `hook runs of ${deployId}`);
+  const verdictFile = `docs/work-items/${workItemId}/14-deploy-log.md`;
+  const verdict = await readMain(sandbox.originPath, verdictFile);
+  const gate = verdict === undefined ? undefined : checkVerdict('deploy', verdict);
+  assert.equal(gate?.ok && gate.status, 'SUCCESS');
+  assert.equal((await mainCommitsTouching(verdictFile)).length, 1);
+}
+
+/** Waits until the deploy reaches `killPoint`, observed through the workflow and the host's launch record. */
+async function waitForKillPoint(workflowId: string, killPoint: KillPoint): Promise<string> {
+  const deployId = await waitFor(async () => (await queryStatus(client, workflowId)).deployId ?? undefined, 'deploy id');
+  const recordDir = path.join(sandbox.hostStateDir, deployId);
+  const reached: Record<KillPoint, () => Promise<boolean>> = {
+    'launch-in-flight': async () => existsSync(path.join(recordDir, 'pid')),
+    launched: async () => (await queryStatus(client, workflowId)).launch !== null,
+    polling: async () => {
+      const { raw } = await client.workflow.getHandle(workflowId).describe();
+      const poll = raw.pendingActivities?.find((activity) => activity.activityType?.name === 'awaitHookExit');
+      return poll?.lastHeartbeatTime != null && !existsSync(path.join(recordDir, 'exit_code'));
+    },
+    'hook-exited': async () => existsSync(path.join(recordDir, 'exit_code')),
+  };
+  await waitFor(async () => ((await reached[killPoint]()) ? true : undefined), killPoint);
+  if (killPoint === 'launch-in-flight') {
+    const status = await queryStatus(client, workflowId);
+    assert.equal(status.launch, null, 'expected the launch activity still running at the kill');
+  }
+  return deployId;
+}
+
+/**
+ * Writes a config for one case: its own task queue, and for a kill during the launch a launcher that
+ * starts the hook at once but holds back its output, so the worker dies after the hook started.
+ */
+async function writeCaseConfig(workItemId: string, slowLaunch: boolean): Promise<{ config: Config; configPath: string }> {
+  const raw = JSON.parse(await readFile(sandbox.configPath, 'utf8'));
+  raw.temporal.taskQueue = `crash-ssh-${process.pid}-${workItemId}`;
+  if (slowLaunch) raw.hosts.production.launcherPath = await writeSlowLauncher();
+  const configPath = path.join(sandbox.dir, `config-${workItemId}.json`);
+  await writeFile(configPath, JSON.stringify(raw, null, 2));
+  return { config: loadConfig(configPath), configPath };
+}
+
+async function writeSlowLauncher(): Promise<string> {
+  const file = path.join(sandbox.dir, 'slow-launcher.sh');
+  const script = `#!/usr/bin/env bash
+output=$(bash ${JSON.stringify(bundledLauncherPath)} "$@")
+code=$?
+if [[ \${1:-} == launch ]]; then sleep ${LAUNCH_HOLD_SECONDS}; fi
+printf '%s\\n' "$output"
+exit "$code"
+`;
+  await writeFile(file, script);
+  await chmod(file, 0o755);
+  return file;
+}
+
+/** Starts `npm run worker` as its own process, the way operators run it. */
+function startWorkerProcess(configPath: string): ResultPromise {
+  const worker = execa('node', ['--import', 'tsx', WORKER_MAIN, '--config', configPath], {
+    reject: false,
+    stdout: 'ignore',
+    stderr: 'ignore',
+    env: { DEPLOYER_BUNDLE_FROM_SOURCE: '' },
+  });
+  processes.push(worker);
+  return worker;
+}
+
+/** Returns the merge commits on main that changed `file`: one per verdict that reached main. */
+async function mainCommitsTouching(file: string): Promise<string[]> {
+  const { stdout } = await execa(
+    'git',
+    ['--git-dir', sandbox.originPath, 'log', '--first-parent', '--format=%H', 'main', '--', file],
+    { timeout: 10_000 },
+  );
+  return stdout.split('\n').filter(Boolean);
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
