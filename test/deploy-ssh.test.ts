@@ -50,8 +50,8 @@ async function createSetup(label: string, options: { selfHosting: boolean; workI
 }
 
 before(async () => {
-  selfHosted = await createSetup('self', { selfHosting: true, workItems: ['ORCH-301'] });
-  synchronous = await createSetup('sync', { selfHosting: false, workItems: ['ORCH-302', 'ORCH-303'] });
+  selfHosted = await createSetup('self', { selfHosting: true, workItems: ['ORCH-901'] });
+  synchronous = await createSetup('sync', { selfHosting: false, workItems: ['ORCH-902', 'ORCH-903'] });
 });
 
 after(async () => {
@@ -102,23 +102,23 @@ async function sshLogins(sandbox: Sandbox): Promise<number> {
 
 test('self-deploy over ssh reaches SUCCESS', async () => {
   const { sandbox, client } = selfHosted;
-  const { workflowId } = await start(selfHosted, 'ORCH-301');
+  const { workflowId } = await start(selfHosted, 'ORCH-901');
   await waitForStatus(selfHosted, workflowId, (view) => view.phase === 'awaiting-approval', 'approval');
   await client.workflow.getHandle(workflowId).signal(approveSignal, { approver: 'alice' });
   const result = await awaitResult(client, workflowId);
 
   assert.equal(result.deployStatus, 'SUCCESS', result.reason ?? '');
   assert.equal(result.hookExitCode, 0);
-  const gate = await deployVerdict(sandbox, 'ORCH-301');
+  const gate = await deployVerdict(sandbox, 'ORCH-901');
   assert.equal(gate?.ok && gate.status, 'SUCCESS');
   const version = await readFile(path.join(sandbox.dir, 'docker/version'), 'utf8');
-  assert.equal(version.trim(), sandbox.imageOf('ORCH-301'));
+  assert.equal(version.trim(), sandbox.imageOf('ORCH-901'));
   assert.ok((await sshLogins(sandbox)) >= 2, 'expected the launch and the polls to log in over ssh');
 });
 
 test('synchronous deploy over ssh reaches SUCCESS', async () => {
   const { sandbox, client } = synchronous;
-  const { workflowId } = await start(synchronous, 'ORCH-302');
+  const { workflowId } = await start(synchronous, 'ORCH-902');
   const result = await awaitResult(client, workflowId);
 
   assert.equal(result.deployStatus, 'SUCCESS', result.reason ?? '');
@@ -126,7 +126,7 @@ test('synchronous deploy over ssh reaches SUCCESS', async () => {
   const view = await queryStatus(client, workflowId);
   assert.equal(view.approval.approver, null);
   assert.equal(view.launch, null);
-  const gate = await deployVerdict(sandbox, 'ORCH-302');
+  const gate = await deployVerdict(sandbox, 'ORCH-902');
   assert.equal(gate?.ok && gate.status, 'SUCCESS');
   assert.ok((await sshLogins(sandbox)) >= 2, 'expected the hook to run over ssh');
 });
@@ -137,7 +137,7 @@ test('cancelled synchronous deploy kills hook', async () => {
   const originalHook = deploy.hook;
   deploy.hook = ['bash', '-c', 'sleep 300 & sleep 300; wait'];
   try {
-    const { workflowId } = await start(synchronous, 'ORCH-303');
+    const { workflowId } = await start(synchronous, 'ORCH-903');
     const view = await waitForStatus(synchronous, workflowId, (status) => status.deployId !== null, 'a deploy id');
     const pidFile = path.join(sandbox.hostStateDir, view.deployId!, 'pid');
     await until(() => existsSync(pidFile), `pid file ${pidFile}`);

@@ -24,8 +24,8 @@ const PHASE_TIMEOUT_MS = 90_000;
 const OUTAGE_MS = 5_000;
 
 const cases: Array<{ name: string; workItemId: string; restartIn: 'awaiting-approval' | 'awaiting-hook' }> = [
-  { name: 'restart while awaiting approval', workItemId: 'ORCH-401', restartIn: 'awaiting-approval' },
-  { name: 'restart while polling hook', workItemId: 'ORCH-402', restartIn: 'awaiting-hook' },
+  { name: 'restart while awaiting approval', workItemId: 'ORCH-851', restartIn: 'awaiting-approval' },
+  { name: 'restart while polling hook', workItemId: 'ORCH-852', restartIn: 'awaiting-hook' },
 ];
 
 let dir: string;

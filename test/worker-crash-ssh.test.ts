@@ -30,10 +30,10 @@ const LAUNCH_HOLD_SECONDS = 4;
 type KillPoint = 'launch-in-flight' | 'launched' | 'polling' | 'hook-exited';
 
 const cases: { name: string; workItemId: string; killPoint: KillPoint }[] = [
-  { name: 'before launch activity completes', workItemId: 'ORCH-401', killPoint: 'launch-in-flight' },
-  { name: 'after launch before poll', workItemId: 'ORCH-402', killPoint: 'launched' },
-  { name: 'during poll', workItemId: 'ORCH-403', killPoint: 'polling' },
-  { name: 'after hook exit before verdict', workItemId: 'ORCH-404', killPoint: 'hook-exited' },
+  { name: 'before launch activity completes', workItemId: 'ORCH-951', killPoint: 'launch-in-flight' },
+  { name: 'after launch before poll', workItemId: 'ORCH-952', killPoint: 'launched' },
+  { name: 'during poll', workItemId: 'ORCH-953', killPoint: 'polling' },
+  { name: 'after hook exit before verdict', workItemId: 'ORCH-954', killPoint: 'hook-exited' },
 ];
 
 let sandbox: Sandbox;
