@@ -14,6 +14,8 @@ import type { HookOutcome, HookRequest, LaunchRecord } from './types.js';
 const DEADLINE_SLACK_MS = 60_000;
 /** How long a missing record right after the launch counts as not yet visible instead of vanished. */
 const MISSING_GRACE_MS = 30_000;
+/** Interval of the timer heartbeat while a hook runs. */
+const HEARTBEAT_INTERVAL_MS = 3_000;
 
 const hookRequestSchema = z.object({
   projectId: projectIdSchema,
@@ -128,21 +130,29 @@ async function awaitExit({ project, target }: HookSetup, record: LaunchRecord): 
   const deadlineMs = (Number.isNaN(launchedAtMs) ? Date.now() : launchedAtMs) + hookTimeoutMs + DEADLINE_SLACK_MS;
   const missingGraceEndMs = Date.now() + MISSING_GRACE_MS;
   let logTail: string[] = [];
+  let last = { state: 'UNKNOWN', at: new Date().toISOString() };
+  // Heartbeats go out on a timer as well, so a slow poll (ssh connect plus the poll timeout) never
+  // looks like a dead worker, and the workflow can keep the heartbeat timeout short.
+  const ticker = setInterval(() => heartbeat(last), HEARTBEAT_INTERVAL_MS);
+  try {
+    for (;;) {
+      const observation = await observe(target, record.deployId);
+      logTail = observation.logTail ?? logTail;
+      last = { state: observation.state, at: new Date().toISOString() };
+      heartbeat(last);
+      if (observation.state === 'RUNNING') await faultPoint('hook-polling');
 
-  for (;;) {
-    const observation = await observe(target, record.deployId);
-    logTail = observation.logTail ?? logTail;
-    heartbeat({ state: observation.state, at: new Date().toISOString() });
-    if (observation.state === 'RUNNING') await faultPoint('hook-polling');
-
-    const outcome = decide({ observation, logTail, deadlineMs, missingGraceEndMs });
-    if (outcome) {
-      await faultPoint('hook-exit-seen');
-      const { result, exitCode } = outcome;
-      log.info('deploy hook finished', { deployId: record.deployId, result, exitCode });
-      return outcome;
+      const outcome = decide({ observation, logTail, deadlineMs, missingGraceEndMs });
+      if (outcome) {
+        await faultPoint('hook-exit-seen');
+        const { result, exitCode } = outcome;
+        log.info('deploy hook finished', { deployId: record.deployId, result, exitCode });
+        return outcome;
+      }
+      await sleep(project.deploy.pollIntervalSeconds * 1000);
     }
-    await sleep(project.deploy.pollIntervalSeconds * 1000);
+  } finally {
+    clearInterval(ticker);
   }
 }
 

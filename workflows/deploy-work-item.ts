@@ -322,8 +322,9 @@ function formatDuration(ms: number): string {
   return `${+(ms / 1000).toFixed(2)} s`;
 }
 
+/** The hook activities heartbeat every 3 s on a timer, so 15 s without one means the worker is gone. */
 function heartbeatTimeoutFor(plan: DeployPlan): number {
-  return Math.max(30_000, plan.pollIntervalMs * 5);
+  return Math.max(15_000, plan.pollIntervalMs * 3);
 }
 
 function hookReason(outcome: HookOutcome | null): string | null {
