@@ -1,5 +1,5 @@
 /** Approval bookkeeping of the deploy workflow: who may approve, and what each decision did. */
-import { approvePayloadSchema, rejectPayloadSchema } from '../shared/input.js';
+import { payloadProblem } from './decision-payload.js';
 import type { Decision, DecisionAnswer, DeployStatusView, IgnoredDecision, Phase } from './messages.js';
 
 /** Ignored decisions kept in state; older ones are dropped so a flood of signals cannot grow it. */
@@ -44,13 +44,9 @@ export class ApprovalGate {
 
   /** Returns why a decision would not count, or null when it would. Changes nothing. */
   check(decision: Decision, phase: Phase): string | null {
-    const schema = decision.decision === 'approve' ? approvePayloadSchema : rejectPayloadSchema;
     const { decision: _kind, ...payload } = decision;
-    const parsed = schema.safeParse(payload);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return `invalid ${decision.decision} payload: ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`;
-    }
+    const problem = payloadProblem(decision.decision, payload);
+    if (problem !== null) return `invalid ${decision.decision} payload: ${problem}`;
     if (this.decided) return `already decided by ${this.view.approver ?? this.view.rejectedBy}`;
     if (!this.view.pending) return `no approval is pending (phase ${phase})`;
     if (decision.approver === this.requestedBy) return `${decision.approver} requested this deploy and cannot decide on it`;
