@@ -13,7 +13,7 @@ const local = proxyLocalActivities<BareActivities>({ startToCloseTimeout: '1m', 
 const normal = proxyActivities<BareActivities>({ startToCloseTimeout: '5m', heartbeatTimeout: '1m', retry });
 const approveSignal = defineSignal<[unknown]>('approve');
 
-/** Runs the steps in order; the activity before an approval step asks the worker to send `approve`. */
+/** Runs the steps in order; the activity before an approval step requests that the worker send `approve`. */
 export async function bareWorkflow(steps: BareStep[]): Promise<number> {
   let approved = false;
   setHandler(approveSignal, () => {

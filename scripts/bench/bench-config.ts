@@ -30,7 +30,7 @@ export function benchConfig(options: { address: string; taskQueue: string; state
   });
 }
 
-/** The input of one benchmark deploy. */
+/** Builds the input of one benchmark deploy. */
 export function benchInput(projectId: string, sequence: number): DeployInput {
   const workItemId = `BENCH-${sequence}`;
   return {

@@ -29,7 +29,7 @@ export async function createBenchWorker(options: {
   });
 }
 
-/** A bundler logger that drops webpack's progress chatter but keeps warnings and errors. */
+/** Builds a bundler logger that drops webpack's progress chatter but keeps warnings and errors. */
 export function quietLogger() {
   const drop = () => undefined;
   const warn = (message: string, meta?: Record<string, unknown>) => console.warn(message, meta ?? '');

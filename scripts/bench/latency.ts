@@ -11,6 +11,10 @@ export interface LatencyResult {
   pollIntervalMs: number;
   approveToLaunch: LatencySummary;
   exitToVerdict: LatencySummary;
+  /** Part of exit to verdict: from the exit code file to the completion of the polling activity. */
+  exitToDetected: LatencySummary;
+  /** Part of exit to verdict: the deploy verdict's write, pull request and merge activity. */
+  verdictActivity: LatencySummary;
   /** How long the hook ran, from its launch to its exit code. */
   hookDuration: LatencySummary;
   /** History size of each sample; every successful self-deploy should have the same. */
@@ -24,6 +28,8 @@ export interface LatencySample {
   size: HistorySize;
   approveToLaunchMs: number;
   exitToVerdictMs: number;
+  exitToDetectedMs: number;
+  verdictActivityMs: number;
   hookMs: number;
 }
 
@@ -36,6 +42,8 @@ export async function measureLatency(realPath: RealPath, workItemIds: string[]):
     pollIntervalMs: (project?.deploy.pollIntervalSeconds ?? Number.NaN) * 1000,
     approveToLaunch: summarise(samples.map((sample) => sample.approveToLaunchMs)),
     exitToVerdict: summarise(samples.map((sample) => sample.exitToVerdictMs)),
+    exitToDetected: summarise(samples.map((sample) => sample.exitToDetectedMs)),
+    verdictActivity: summarise(samples.map((sample) => sample.verdictActivityMs)),
     hookDuration: summarise(samples.map((sample) => sample.hookMs)),
     historySizes: samples.map((sample) => sample.size),
   };
@@ -56,15 +64,20 @@ async function deployOnce(realPath: RealPath, workItemId: string): Promise<Laten
   const launchedAt = Date.parse(view.launch.launchedAt);
   const exitedAt = (await stat(view.launch.exitFile)).mtimeMs;
   const { history, size } = await historyOf(client, workflowId);
-  const verdicts = activityTimings(history).filter((timing) => timing.activityType === 'recordVerdict');
-  const deployVerdict = verdicts.at(-1);
-  if (deployVerdict === undefined) throw new Error(`deploy ${workflowId} has no completed recordVerdict activity`);
+  const timings = activityTimings(history);
+  const deployVerdict = timings.filter((timing) => timing.activityType === 'recordVerdict').at(-1);
+  const hookExit = timings.find((timing) => timing.activityType === 'awaitHookExit');
+  if (deployVerdict === undefined || hookExit === undefined) {
+    throw new Error(`deploy ${workflowId} lacks a completed recordVerdict or awaitHookExit activity`);
+  }
   return {
     workflowId,
     history,
     size,
     approveToLaunchMs: round(launchedAt - approvedAt),
     exitToVerdictMs: round(deployVerdict.completedMs - exitedAt),
+    exitToDetectedMs: round(hookExit.completedMs - exitedAt),
+    verdictActivityMs: round(deployVerdict.completedMs - deployVerdict.scheduledMs),
     hookMs: round(exitedAt - launchedAt),
   };
 }

@@ -18,7 +18,7 @@ export const SLOW_HOOK_SECONDS = 60;
 const PHASE_POLL_MS = 20;
 const PHASE_TIMEOUT_MS = 120_000;
 
-/** Which worker a deploy runs on: the sandbox config, a slow hook, or the project as non-self. */
+/** Worker variant of a deploy: the sandbox config, a slow hook, or the project as non-self. */
 export type Variant = 'self' | 'slow-hook' | 'sync';
 
 /** A sandbox with one worker per variant, each on its own task queue. */
@@ -28,7 +28,7 @@ export interface RealPath {
   configs: Record<Variant, Config>;
   /** Starts the deploy of a work item on the worker of `variant`. */
   start(workItemId: string, variant: Variant, approvalTimeoutHours?: number): Promise<string>;
-  /** Waits until a deploy reaches `phase`, polling its status query. */
+  /** Waits until a deploy reaches `phase`, polling its phase search attribute. */
   waitForPhase(workflowId: string, phase: Phase): Promise<void>;
   close(): Promise<void>;
 }

@@ -47,6 +47,8 @@ export function renderTable(results: BenchResults): string {
       `${verdict.p50Ms} / ${verdict.p99Ms} ms`,
       `p50 within ${latency.pollIntervalMs + 1000} ms`,
     ]);
+    rows.push(['of which: exit code to poll completed, p50 / p99', `${latency.exitToDetected.p50Ms} / ${latency.exitToDetected.p99Ms} ms`, '']);
+    rows.push(['of which: deploy verdict write and merge, p50 / p99', `${latency.verdictActivity.p50Ms} / ${latency.verdictActivity.p99Ms} ms`, '']);
     rows.push(['short hook run time, p50', `${latency.hookDuration.p50Ms} ms`, '']);
   }
   for (const figures of results.paths ?? []) {
@@ -74,7 +76,7 @@ export function renderTable(results: BenchResults): string {
   return lines.join('\n');
 }
 
-/** The last line of the output: overhead, history size for the two hooks, parked memory. */
+/** Builds the last line of the output: overhead, history size for the two hooks, parked memory. */
 export function summaryLine(results: BenchResults): string {
   const overhead = results.overhead?.find((item) => item.projectId === SYNC_PROJECT)?.latencyRatio ?? 'n/a';
   const shortHook = results.paths?.find((item) => item.path === 'self-deploy success, short hook')?.events ?? 'n/a';
