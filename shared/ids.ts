@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IDENTITY_PATTERN } from './patterns.js';
 
 /** Shortens a value for an error message so that hostile or huge input stays readable. */
 export function shorten(value: unknown, max = 60): string {
@@ -81,4 +82,4 @@ export const imageReferenceSchema = z
 /** Person or service identity: a login name or an email address. */
 export const identitySchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/, 'expected a login such as alice or alice@example.com (letters, digits, . _ @ + -)');
+  .regex(IDENTITY_PATTERN, 'expected a login such as alice or alice@example.com (letters, digits, . _ @ + -)');

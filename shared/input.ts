@@ -7,6 +7,7 @@ import {
   shorten,
   workItemIdSchema,
 } from './ids.js';
+import { MAX_DECISION_TEXT } from './patterns.js';
 
 /** Options that change how one deploy runs. */
 export const deployOptionsSchema = z
@@ -41,7 +42,7 @@ export type DeployInputDraft = z.input<typeof deployInputSchema>;
 export const approvePayloadSchema = z
   .object({
     approver: identitySchema,
-    comment: z.string().max(2000, 'expected at most 2000 characters').optional(),
+    comment: z.string().max(MAX_DECISION_TEXT, `expected at most ${MAX_DECISION_TEXT} characters`).optional(),
   })
   .strict();
 
@@ -49,7 +50,7 @@ export const approvePayloadSchema = z
 export const rejectPayloadSchema = z
   .object({
     approver: identitySchema,
-    reason: z.string().min(1, 'expected a reason').max(2000, 'expected at most 2000 characters'),
+    reason: z.string().min(1, 'expected a reason').max(MAX_DECISION_TEXT, `expected at most ${MAX_DECISION_TEXT} characters`),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 /** Approval bookkeeping of the deploy workflow: who may approve, and what each decision did. */
-import { approvePayloadSchema, rejectPayloadSchema } from '../shared/input.js';
+import { payloadProblem } from './decision-payload.js';
 import type { Decision, DecisionAnswer, DeployStatusView, IgnoredDecision, Phase } from './messages.js';
 
 /** Ignored decisions kept in state; older ones are dropped so a flood of signals cannot grow it. */
@@ -52,7 +52,7 @@ export class ApprovalGate {
 
   /** Returns why a decision would not count, or null when it would. Changes nothing. */
   check(decision: Decision, phase: Phase): string | null {
-    const invalid = payloadProblem(decision);
+    const invalid = decisionProblem(decision);
     if (invalid !== null) return invalid;
     if (this.decided) return `already decided by ${this.view.approver ?? this.view.rejectedBy}`;
     if (!this.view.pending) return `no approval is pending (phase ${phase})`;
@@ -65,7 +65,7 @@ export class ApprovalGate {
   apply(decision: Decision, phase: Phase, now: string): DecisionAnswer {
     // After a worker crash, replay can deliver a signal before the code that opened the window runs
     // again, although the tracker already showed approval-pending. Such a decision is held, not lost.
-    if (this.view.requestedAt === null && payloadProblem(decision) === null && this.earlyDecisions.length < MAX_EARLY_DECISIONS) {
+    if (this.view.requestedAt === null && decisionProblem(decision) === null && this.earlyDecisions.length < MAX_EARLY_DECISIONS) {
       this.earlyDecisions.push(decision);
       return { counted: false, reason: 'held until the approval window opens', phase };
     }
@@ -92,11 +92,8 @@ export class ApprovalGate {
 }
 
 /** Returns why a decision's payload is invalid, or null when it is valid. */
-function payloadProblem(decision: Decision): string | null {
-  const schema = decision.decision === 'approve' ? approvePayloadSchema : rejectPayloadSchema;
-  const { decision: _kind, ...payload } = decision;
-  const parsed = schema.safeParse(payload);
-  if (parsed.success) return null;
-  const issue = parsed.error.issues[0];
-  return `invalid ${decision.decision} payload: ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`;
+function decisionProblem(decision: Decision): string | null {
+  const { decision: kind, ...payload } = decision;
+  const problem = payloadProblem(kind, payload);
+  return problem === null ? null : `invalid ${kind} payload: ${problem}`;
 }
