@@ -54,10 +54,14 @@ export async function launch(target: HostTarget, request: LaunchRequest, signal?
   return { ...record, host: target.name };
 }
 
-/** Reads the state of a launched hook. Throws a failure when the host or the launcher did not respond. */
-export async function poll(target: HostTarget, deployId: string, signal?: AbortSignal): Promise<PollResult> {
-  const argv = launcherArgv(target, 'poll', deployId);
-  const output = await callLauncher({ target, argv, timeoutMs: POLL_TIMEOUT_MS, signal, action: 'poll' });
+/**
+ * Reads the state of a launched hook, waiting up to `waitMs` on the host while it runs. Throws a
+ * failure when the host or the launcher did not respond.
+ */
+export async function poll(target: HostTarget, deployId: string, signal?: AbortSignal, waitMs = 0): Promise<PollResult> {
+  const argv = [...launcherArgv(target, 'poll', deployId), '--wait-ms', String(Math.round(waitMs))];
+  const timeoutMs = POLL_TIMEOUT_MS + waitMs;
+  const output = await callLauncher({ target, argv, timeoutMs, signal, action: 'poll' });
   return parseOutput(target, pollSchema, output, 'poll');
 }
 

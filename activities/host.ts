@@ -129,6 +129,7 @@ async function awaitExit({ project, target }: HookSetup, record: LaunchRecord): 
   const launchedAtMs = Date.parse(record.launchedAt);
   const deadlineMs = (Number.isNaN(launchedAtMs) ? Date.now() : launchedAtMs) + hookTimeoutMs + DEADLINE_SLACK_MS;
   const missingGraceEndMs = Date.now() + MISSING_GRACE_MS;
+  const intervalMs = project.deploy.pollIntervalSeconds * 1000;
   let logTail: string[] = [];
   let last = { state: 'UNKNOWN', at: new Date().toISOString() };
   // Heartbeats go out on a timer as well, so a slow poll (ssh connect plus the poll timeout) never
@@ -136,7 +137,7 @@ async function awaitExit({ project, target }: HookSetup, record: LaunchRecord): 
   const ticker = setInterval(() => heartbeat(last), HEARTBEAT_INTERVAL_MS);
   try {
     for (;;) {
-      const observation = await observe(target, record.deployId);
+      const observation = await observe(target, record.deployId, intervalMs);
       logTail = observation.logTail ?? logTail;
       last = { state: observation.state, at: new Date().toISOString() };
       heartbeat(last);
@@ -149,7 +150,8 @@ async function awaitExit({ project, target }: HookSetup, record: LaunchRecord): 
         log.info('deploy hook finished', { deployId: record.deployId, result, exitCode });
         return outcome;
       }
-      await sleep(project.deploy.pollIntervalSeconds * 1000);
+      // A RUNNING answer already waited on the host for the interval; anything else waits here.
+      if (observation.state !== 'RUNNING') await sleep(intervalMs);
     }
   } finally {
     clearInterval(ticker);
@@ -157,10 +159,10 @@ async function awaitExit({ project, target }: HookSetup, record: LaunchRecord): 
 }
 
 /** Polls once. A transport or launcher error is UNKNOWN, so it never decides the outcome. */
-async function observe(target: HostTarget, deployId: string): Promise<Observation> {
+async function observe(target: HostTarget, deployId: string, waitMs: number): Promise<Observation> {
   const signal = Context.current().cancellationSignal;
   try {
-    return await poll(target, deployId, signal);
+    return await poll(target, deployId, signal, waitMs);
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     if (error instanceof ApplicationFailure && error.nonRetryable) throw error;

@@ -2,7 +2,7 @@
 # Starts a deploy hook as a detached process on the deploy host, once per deploy id, and reports on it.
 #
 #   launcher.sh launch --state-dir DIR --deploy-id ID [--timeout SECONDS] [--lock NAME] [--env KEY=VALUE]... -- HOOK [ARG]...
-#   launcher.sh poll   --state-dir DIR --deploy-id ID [--tail LINES]
+#   launcher.sh poll   --state-dir DIR --deploy-id ID [--tail LINES] [--wait-ms MILLISECONDS]
 #   launcher.sh kill   --state-dir DIR --deploy-id ID
 #
 # Each command prints one JSON line on stdout. Exit codes: 0 success, 64 usage error, 70 internal error.
@@ -21,6 +21,8 @@ readonly MISSING_PID_GRACE_SECONDS=30
 readonly DEFAULT_TAIL_LINES=20
 readonly MAX_TAIL_LINES=200
 readonly MAX_TAIL_LINE_BYTES=500
+readonly MAX_WAIT_MS=60000
+readonly WAIT_STEP_SECONDS=0.1
 
 trap 'exit "$EX_SOFTWARE"' ERR
 
@@ -55,11 +57,11 @@ json_string() {
 
 # Sets STATE_DIR, DEPLOY_ID, TIMEOUT, LOCK_NAME, TAIL_LINES, ENV_ITEMS and HOOK_ARGV from the arguments.
 parse_options() {
-  STATE_DIR='' DEPLOY_ID='' TIMEOUT='' LOCK_NAME='' TAIL_LINES=$DEFAULT_TAIL_LINES
+  STATE_DIR='' DEPLOY_ID='' TIMEOUT='' LOCK_NAME='' TAIL_LINES=$DEFAULT_TAIL_LINES WAIT_MS=0
   ENV_ITEMS=() HOOK_ARGV=()
   while (($# > 0)); do
     case $1 in
-      --state-dir | --deploy-id | --timeout | --lock | --env | --tail)
+      --state-dir | --deploy-id | --timeout | --lock | --env | --tail | --wait-ms)
         (($# >= 2)) || usage_error "option $1 expects a value"
         case $1 in
           --state-dir) STATE_DIR=$2 ;;
@@ -68,6 +70,7 @@ parse_options() {
           --lock) LOCK_NAME=$2 ;;
           --env) ENV_ITEMS+=("$2") ;;
           --tail) TAIL_LINES=$2 ;;
+          --wait-ms) WAIT_MS=$2 ;;
         esac
         shift 2
         ;;
@@ -275,7 +278,16 @@ command_poll() {
   validate_common
   [[ $TAIL_LINES =~ ^[0-9]{1,3}$ ]] && ((TAIL_LINES <= MAX_TAIL_LINES)) ||
     usage_error "--tail $(json_string "$TAIL_LINES") is invalid: expected a number of lines from 0 to $MAX_TAIL_LINES"
+  [[ $WAIT_MS =~ ^[0-9]{1,5}$ ]] && ((WAIT_MS <= MAX_WAIT_MS)) ||
+    usage_error "--wait-ms $(json_string "$WAIT_MS") is invalid: expected milliseconds from 0 to $MAX_WAIT_MS"
   observe
+  # A long poll: while the hook runs, look again every 0.1 s for up to --wait-ms, so the caller
+  # learns of the exit within a tenth of a second instead of at its next poll.
+  local deadline_us=$((${EPOCHREALTIME/./} + WAIT_MS * 1000))
+  while [[ $OBSERVED_STATE == RUNNING ]] && ((${EPOCHREALTIME/./} < deadline_us)); do
+    sleep "$WAIT_STEP_SECONDS"
+    observe
+  done
   case $OBSERVED_STATE in
     MISSING) printf '{"state":"MISSING","logTail":[]}\n' ;;
     DONE) print_state DONE ",\"exitCode\":$OBSERVED_EXIT_CODE" ;;
