@@ -19,7 +19,7 @@ export interface InProcessWorker {
   worker: Worker;
   /** The error that ended `worker.run()`, or undefined while it runs and after a clean shutdown. */
   readonly error: unknown;
-  /** Shuts the worker down unless it already stopped, waits for it, and rethrows the error it ended with. */
+  /** Shuts the worker down unless it already stopped and waits for it; `error` tells how it ended. */
   close(): Promise<void>;
 }
 
@@ -38,7 +38,6 @@ export async function startInProcessWorker(config: Config, overrides: Partial<Wo
     async close() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
-      if (error !== undefined) throw error;
     },
   };
 }
@@ -56,7 +55,7 @@ export interface WorkerSandbox {
   sandbox: Sandbox;
   client: Client;
   worker: InProcessWorker;
-  /** Stops the worker, closes the client and the sandbox, and deletes the temp folder. */
+  /** Stops the worker, closes the client and the sandbox, deletes the temp folder, then throws the error the worker ended with. */
   close(): Promise<void>;
 }
 
@@ -89,13 +88,11 @@ export async function startWorkerSandbox({
     client,
     worker,
     async close() {
-      try {
-        await worker.close();
-      } finally {
-        await client.connection.close();
-        await sandbox.close();
-        await rm(dir, { recursive: true, force: true });
-      }
+      await worker.close();
+      await client.connection.close();
+      await sandbox.close();
+      await rm(dir, { recursive: true, force: true });
+      if (worker.error !== undefined) throw worker.error;
     },
   };
 }
