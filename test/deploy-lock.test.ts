@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
@@ -15,8 +14,8 @@ import { approveSignal, rejectSignal } from '../workflows/messages.js';
 import { readLines, startWorkItem, waitFor, waitForPhase } from './support/deploy-runs.js';
 import { createSandbox, PROJECT_ID, type Sandbox } from './support/sandbox.js';
 import { stopOwnServer, temporalAddress } from './support/temporal.js';
+import { startWorkerProcess } from './support/workers.js';
 
-const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 const WORK_ITEMS = ['ORCH-701', 'ORCH-702', 'ORCH-703', 'ORCH-704', 'ORCH-705', 'ORCH-706'];
 
 let sandbox: Sandbox;
@@ -36,7 +35,7 @@ before(async () => {
   traceFile = path.join(dir, 'hook-trace.log');
   lockFile = path.join(dir, 'host-state/locks/deploy-production.lock');
   await useTracingHook();
-  void startWorkerProcess();
+  void addWorkerProcess();
   client = await connectClient(sandbox.config);
 });
 
@@ -77,13 +76,9 @@ exit "$code"
   await writeFile(sandbox.configPath, `${JSON.stringify(raw, null, 2)}\n`);
 }
 
-/** Starts a worker as its own process, the way operators run it. */
-function startWorkerProcess(): ResultPromise {
-  const worker = execa('node', ['--import', 'tsx', WORKER_MAIN, '--config', sandbox.configPath], {
-    reject: false,
-    stdout: 'ignore',
-    stderr: 'ignore',
-  });
+/** Starts a worker process on the sandbox config, which `after` kills. */
+function addWorkerProcess(): ResultPromise {
+  const worker = startWorkerProcess(sandbox.configPath, { reject: false, stdout: 'ignore', stderr: 'ignore' });
   workers.push(worker);
   return worker;
 }
@@ -165,7 +160,7 @@ describe('deploy lock', { timeout: 180_000 }, () => {
     killed.kill('SIGKILL');
     assert.equal((await killed).signal, 'SIGKILL');
     assert.equal(await lockIsFree(), false, 'the hook of ORCH-705 should hold the lock');
-    void startWorkerProcess();
+    void addWorkerProcess();
     await client.workflow.getHandle(next).signal(approveSignal, { approver: 'bob' });
     const results = await Promise.all([awaitResult(client, holding), awaitResult(client, next)]);
 

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
@@ -18,8 +17,8 @@ import { startWorkItem, waitForPhase } from './support/deploy-runs.js';
 import { startPlaneStandin, type PlaneStandin } from './support/plane-standin.js';
 import { createSandbox, FORGE_TOKEN, type Sandbox } from './support/sandbox.js';
 import { stopOwnServer, temporalAddress } from './support/temporal.js';
+import { startWorkerProcess } from './support/workers.js';
 
-const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 const WORK_ITEMS = ['ORCH-601', 'ORCH-602', 'ORCH-603'];
 const TRACKER_KEY = 'plane-key-3b9f0e7a41d2';
 // The webhook receiver is its own process, and plane-webhook.test.ts searches its logs. Here the secret is only in the worker's environment.
@@ -52,7 +51,7 @@ before(async () => {
   const raw = JSON.parse(await readFile(sandbox.configPath, 'utf8')) as Record<string, unknown>;
   raw.tracker = { kind: 'plane', baseUrl: plane.baseUrl, workspace: 'acme', requestTimeoutSeconds: 5 };
   await writeFile(sandbox.configPath, JSON.stringify(raw));
-  worker = execa('node', ['--import', 'tsx', WORKER_MAIN, '--config', sandbox.configPath], {
+  worker = startWorkerProcess(sandbox.configPath, {
     all: true,
     reject: false,
     // DEBUG so that every log line the worker can write is searched for the secrets.
