@@ -6,23 +6,22 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
 import { bundledLauncherPath } from '../activities/host-transport.js';
-import { awaitResult, connectClient, queryStatus } from '../client/deploys.js';
+import { awaitResult, queryStatus } from '../client/deploys.js';
 import { loadConfig, type Config } from '../shared/config.js';
 import { checkVerdict } from '../verdict/gate.js';
 import { approveSignal } from '../workflows/messages.js';
 import { createDeployWorker } from '../worker/run.js';
 import { startWorkItem, waitFor, waitForPhase } from './support/deploy-runs.js';
-import { createSandbox, readMain, type Sandbox } from './support/sandbox.js';
-import { stopOwnServer, temporalAddress } from './support/temporal.js';
+import { readMain, type Sandbox } from './support/sandbox.js';
+import { stopOwnServer } from './support/temporal.js';
 import { sharedBundleOptions } from './support/workflow-bundle.js';
-import { startWorkerProcess } from './support/workers.js';
+import { startClientSandbox, startWorkerProcess, type ClientSandbox } from './support/workers.js';
 
 const WAIT_TIMEOUT_MS = 120_000;
 /** Seconds the slow launcher holds back the output of a launch that has already started the hook. */
@@ -37,29 +36,26 @@ const cases: { name: string; workItemId: string; killPoint: KillPoint }[] = [
   { name: 'after hook exit before verdict', workItemId: 'ORCH-954', killPoint: 'hook-exited' },
 ];
 
+let setup: ClientSandbox;
 let sandbox: Sandbox;
 let client: Client;
 const processes: ResultPromise[] = [];
 
 before(async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-crash-ssh-'));
-  sandbox = await createSandbox({
-    dir,
+  setup = await startClientSandbox({
+    tmpPrefix: 'deployer-crash-ssh-',
     workItems: cases.map(({ workItemId }) => ({ id: workItemId })),
-    temporalAddress: await temporalAddress(),
     taskQueue: `crash-ssh-${process.pid}`,
     transport: 'ssh',
     hookDelaySeconds: 2,
   });
-  client = await connectClient(sandbox.config);
+  ({ sandbox, client } = setup);
   await sharedBundleOptions();
 });
 
 after(async () => {
   for (const worker of processes) worker.kill('SIGKILL');
-  await client.connection.close();
-  await sandbox.close();
-  await rm(sandbox.dir, { recursive: true, force: true });
+  await setup.close();
   await stopOwnServer();
 });
 

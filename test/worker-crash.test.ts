@@ -1,43 +1,38 @@
 /** A worker killed with SIGKILL right after the hook launch; a new worker process finishes Phase C. */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { ResultPromise } from 'execa';
-import { awaitResult, connectClient, queryStatus } from '../client/deploys.js';
+import { awaitResult, queryStatus } from '../client/deploys.js';
 import { checkVerdict } from '../verdict/gate.js';
 import { approveSignal } from '../workflows/messages.js';
 import { startWorkItem, waitFor, waitForPhase } from './support/deploy-runs.js';
-import { createSandbox, readMain, type Sandbox } from './support/sandbox.js';
-import { stopOwnServer, temporalAddress } from './support/temporal.js';
-import { startWorkerProcess } from './support/workers.js';
+import { readMain, type Sandbox } from './support/sandbox.js';
+import { stopOwnServer } from './support/temporal.js';
+import { startClientSandbox, startWorkerProcess, type ClientSandbox } from './support/workers.js';
 
 const WORK_ITEM = 'ORCH-201';
 const WAIT_TIMEOUT_MS = 90_000;
 
+let setup: ClientSandbox;
 let sandbox: Sandbox;
 let client: Client;
 const workers: ResultPromise[] = [];
 
 before(async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-crash-'));
-  sandbox = await createSandbox({
-    dir,
+  setup = await startClientSandbox({
+    tmpPrefix: 'deployer-crash-',
     workItems: [{ id: WORK_ITEM }],
-    temporalAddress: await temporalAddress(),
     taskQueue: `crash-${process.pid}`,
     hookDelaySeconds: 4,
   });
-  client = await connectClient(sandbox.config);
+  ({ sandbox, client } = setup);
 });
 
 after(async () => {
   for (const worker of workers) worker.kill('SIGKILL');
-  await client.connection.close();
-  await sandbox.close();
-  await rm(sandbox.dir, { recursive: true, force: true });
+  await setup.close();
   await stopOwnServer();
 });
 

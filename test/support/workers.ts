@@ -50,48 +50,62 @@ export function startWorkerProcess<const OptionsType extends Options & { reject:
   return execa(process.execPath, ['--import', 'tsx', WORKER_MAIN, '--config', configPath], options);
 }
 
-/** A sandbox in a temp folder of its own, an in-process worker for it and a connected client. */
-export interface WorkerSandbox {
+/** A sandbox in a temp folder of its own and a connected client. */
+export interface ClientSandbox {
   sandbox: Sandbox;
   client: Client;
-  worker: InProcessWorker;
-  /** Stops the worker, closes the client and the sandbox, deletes the temp folder, then throws the error the worker ended with. */
+  /** Closes the client and the sandbox and deletes the temp folder. */
   close(): Promise<void>;
 }
 
-/**
- * Creates a sandbox in a new temp folder named `tmpPrefix...` on the dev server of this test file,
- * lets `prepare` change it, then starts an in-process worker and connects a client.
- */
-export async function startWorkerSandbox({
-  tmpPrefix,
-  prepare,
-  workerOptions,
-  ...sandboxOptions
-}: Omit<SandboxOptions, 'dir' | 'temporalAddress'> & {
-  tmpPrefix: string;
-  temporalAddress?: string;
-  prepare?: (sandbox: Sandbox) => Promise<void>;
-  workerOptions?: Partial<WorkerOptions>;
-}): Promise<WorkerSandbox> {
+/** Options of a sandbox in a new temp folder named `tmpPrefix...`, on the dev server of this test file unless given. */
+export type TempSandboxOptions = Omit<SandboxOptions, 'dir' | 'temporalAddress'> & { tmpPrefix: string; temporalAddress?: string };
+
+/** Creates a sandbox in a new temp folder and connects a client to its Temporal server. */
+export async function startClientSandbox({ tmpPrefix, ...sandboxOptions }: TempSandboxOptions): Promise<ClientSandbox> {
   const dir = await mkdtemp(path.join(os.tmpdir(), tmpPrefix));
   const sandbox = await createSandbox({
     dir,
     ...sandboxOptions,
     temporalAddress: sandboxOptions.temporalAddress ?? (await temporalAddress()),
   });
-  await prepare?.(sandbox);
-  const worker = await startInProcessWorker(sandbox.config, workerOptions);
   const client = await connectClient(sandbox.config);
   return {
     sandbox,
     client,
-    worker,
     async close() {
-      await worker.close();
       await client.connection.close();
       await sandbox.close();
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A sandbox in a temp folder of its own, an in-process worker for it and a connected client. */
+export interface WorkerSandbox extends ClientSandbox {
+  worker: InProcessWorker;
+  /** Stops the worker, closes the client and the sandbox, deletes the temp folder, then throws the error the worker ended with. */
+  close(): Promise<void>;
+}
+
+/** Creates a sandbox in a new temp folder, lets `prepare` change it, then starts an in-process worker and connects a client. */
+export async function startWorkerSandbox({
+  prepare,
+  workerOptions,
+  ...sandboxOptions
+}: TempSandboxOptions & {
+  prepare?: (sandbox: Sandbox) => Promise<void>;
+  workerOptions?: Partial<WorkerOptions>;
+}): Promise<WorkerSandbox> {
+  const base = await startClientSandbox(sandboxOptions);
+  await prepare?.(base.sandbox);
+  const worker = await startInProcessWorker(base.sandbox.config, workerOptions);
+  return {
+    ...base,
+    worker,
+    async close() {
+      await worker.close();
+      await base.close();
       if (worker.error !== undefined) throw worker.error;
     },
   };
