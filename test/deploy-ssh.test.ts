@@ -93,7 +93,7 @@ test('cancelled synchronous deploy kills hook', async () => {
   deploy.hook = ['bash', '-c', 'sleep 300 & sleep 300; wait'];
   try {
     const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-903' });
-    const view = await waitForStatus({ client, workflowId, reached: (status) => status.deployId !== null, what: 'a deploy id' });
+    const view = await waitForStatus({ client, workflowId, reached: (status) => status.deployId !== null, expected: 'a deploy id' });
     const pidFile = path.join(sandbox.hostStateDir, view.deployId!, 'pid');
     await until(() => existsSync(pidFile), `pid file ${pidFile}`);
     const pid = Number((await readFile(pidFile, 'utf8')).split(' ')[0]);

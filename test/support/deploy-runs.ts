@@ -33,7 +33,7 @@ export function startWorkItem({
   });
 }
 
-/** Polls the `status` query every 200 ms until `phase`; fails on `finished` or after the timeout. */
+/** Polls the `status` query every 200 ms until the workflow reaches `phase`. Fails on `finished` or after the timeout. */
 export function waitForPhase({
   client,
   workflowId,
@@ -45,22 +45,22 @@ export function waitForPhase({
   phase: Phase;
   timeoutMs?: number;
 }): Promise<DeployStatusView> {
-  return waitForStatus({ client, workflowId, reached: (view) => view.phase === phase, what: `phase ${phase}`, timeoutMs });
+  return waitForStatus({ client, workflowId, reached: (view) => view.phase === phase, expected: `phase ${phase}`, timeoutMs });
 }
 
-/** Polls the `status` query every 200 ms until `reached` holds for it; fails on `finished` or after the timeout. */
+/** Polls the `status` query every 200 ms until `reached` returns true. Fails on `finished` or after the timeout. */
 export async function waitForStatus({
   client,
   workflowId,
   reached,
-  what,
+  expected,
   timeoutMs = 60_000,
 }: {
   client: Client;
   workflowId: string;
   reached: (view: DeployStatusView) => boolean;
-  /** What `reached` waits for, for the failure message. */
-  what: string;
+  /** The state that `reached` checks for, named in the failure message. */
+  expected: string;
   timeoutMs?: number;
 }): Promise<DeployStatusView> {
   const deadline = Date.now() + timeoutMs;
@@ -68,7 +68,7 @@ export async function waitForStatus({
     const view = await queryStatus(client, workflowId).catch(() => undefined);
     if (view !== undefined && reached(view)) return view;
     if (view?.phase === 'finished' || Date.now() > deadline) {
-      assert.fail(`${workflowId}: expected ${what}, got phase ${view?.phase ?? 'no answer'} (${view?.reason ?? 'no reason'})`);
+      assert.fail(`${workflowId}: expected ${expected}, got phase ${view?.phase ?? 'no answer'} (${view?.reason ?? 'no reason'})`);
     }
     await delay(200);
   }

@@ -1,4 +1,4 @@
-/** Deploy workers for tests and scripts: in-process workers, worker processes, and a sandbox with both ends wired. */
+/** Deploy workers for tests and scripts: in-process workers, worker processes, and sandboxes with a connected client. */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ export interface InProcessWorker {
   worker: Worker;
   /** The error that ended `worker.run()`, or undefined while it runs and after a clean shutdown. */
   readonly error: unknown;
-  /** Shuts the worker down unless it already stopped and waits for it; `error` tells how it ended. */
+  /** Shuts the worker down unless it already stopped, then waits for it. `error` contains the error it ended with. */
   close(): Promise<void>;
 }
 
@@ -42,7 +42,7 @@ export async function startInProcessWorker(config: Config, overrides: Partial<Wo
   };
 }
 
-/** Starts `worker/main.ts --config configPath` as its own process, the way operators run it; it never rejects on its exit. */
+/** Starts `worker/main.ts --config configPath` as its own process, the way operators run it. Its exit does not reject. */
 export function startWorkerProcess<const OptionsType extends Options & { reject: false }>(
   configPath: string,
   options: OptionsType,
