@@ -8,16 +8,15 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { execa, type ResultPromise } from 'execa';
-import { startDeploy } from '../client/deploys.js';
+import type { ResultPromise } from 'execa';
+import { startWorkItem } from '../test/support/deploy-runs.js';
 import { startPlaneStandin, type PlaneStandin } from '../test/support/plane-standin.js';
-import { createSandbox, DOCKER_STANDIN_BIN, FORGE_TOKEN, PROJECT_ID, type Sandbox } from '../test/support/sandbox.js';
+import { createSandbox, DOCKER_STANDIN_BIN, FORGE_TOKEN, type Sandbox } from '../test/support/sandbox.js';
+import { startWorkerProcess } from '../test/support/workers.js';
 import { approveSignal, type DeployResult } from '../workflows/messages.js';
 import { readEndState, type EndState } from './chaos-end-state.js';
 
-const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 const PLANE_API_KEY = 'chaos-plane-key';
 const PLANE_STATES = ['In Development', 'Approval Pending', 'Approved', 'Done'];
 /** Seconds the hook sleeps before it starts, so at least one poll finds it running. */
@@ -110,13 +109,7 @@ async function driveCase({
   const first = startWorker({ sandbox, logName: 'worker-1.log', faults: { point: options.point, markerDir } });
   workers.push(first);
 
-  const { workflowId } = await startDeploy(options.client, sandbox.config, {
-    projectId: PROJECT_ID,
-    workItemId: options.workItemId,
-    featureBranch: sandbox.branchOf(options.workItemId),
-    imageReference: sandbox.imageOf(options.workItemId),
-    requestedBy: 'carol',
-  });
+  const { workflowId } = await startWorkItem({ client: options.client, sandbox, workItemId: options.workItemId });
   const handle = options.client.workflow.getHandle(workflowId);
   const approval = approveWhenPending({
     plane,
@@ -152,7 +145,7 @@ function startWorker({
   faults?: { point: string; markerDir: string };
 }): ResultPromise {
   const log = path.join(sandbox.dir, logName);
-  return execa(process.execPath, ['--import', 'tsx', WORKER_MAIN, '--config', sandbox.configPath], {
+  return startWorkerProcess(sandbox.configPath, {
     reject: false,
     stdin: 'ignore',
     stdout: { file: log },

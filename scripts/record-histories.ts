@@ -9,15 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { awaitResult, connectClient } from '../client/deploys.js';
 import type { Config } from '../shared/config.js';
-import { createDeployWorker } from '../worker/run.js';
 import { approveSignal, rejectSignal } from '../workflows/messages.js';
 import { readLines, startWorkItem, waitFor, waitForPhase } from '../test/support/deploy-runs.js';
 import { historyToText } from '../test/support/histories.js';
 import { createSandbox, PROJECT_ID, type Sandbox } from '../test/support/sandbox.js';
 import { stopOwnServer, temporalAddress } from '../test/support/temporal.js';
+import { startInProcessWorker, type InProcessWorker } from '../test/support/workers.js';
 
 const HISTORIES_DIR = fileURLToPath(new URL('../test/histories/', import.meta.url));
 
@@ -25,7 +24,7 @@ const HISTORIES_DIR = fileURLToPath(new URL('../test/histories/', import.meta.ur
 interface Recorder {
   sandbox: Sandbox;
   client: Client;
-  worker: { current: Worker; running: Promise<void> };
+  worker: InProcessWorker;
   syncConfig: Config;
 }
 
@@ -57,13 +56,11 @@ async function main(): Promise<void> {
     hookDelaySeconds: 2,
   });
   const syncConfig = withSyncProject(sandbox.config);
-  const syncWorker = await createDeployWorker(syncConfig);
-  const syncRunning = syncWorker.run();
-  const current = await createDeployWorker(sandbox.config);
+  const syncWorker = await startInProcessWorker(syncConfig);
   const recorder: Recorder = {
     sandbox,
     client: await connectClient(sandbox.config),
-    worker: { current, running: current.run() },
+    worker: await startInProcessWorker(sandbox.config),
     syncConfig,
   };
   try {
@@ -79,14 +76,14 @@ async function main(): Promise<void> {
     }
     await writeFile(path.join(HISTORIES_DIR, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   } finally {
-    recorder.worker.current.shutdown();
-    syncWorker.shutdown();
-    await Promise.all([recorder.worker.running, syncRunning]);
+    await Promise.all([recorder.worker.close(), syncWorker.close()]);
     await recorder.client.connection.close();
     await sandbox.close();
     await rm(dir, { recursive: true, force: true });
     await stopOwnServer();
   }
+  const workerError = recorder.worker.error ?? syncWorker.error;
+  if (workerError !== undefined) throw workerError;
 }
 
 /** Returns the sandbox config with the project deployed synchronously, on a task queue of its own. */
@@ -151,10 +148,8 @@ async function driveWorkerRestart(recorder: Recorder, workItemId: string): Promi
   await waitForPhase({ client, workflowId, phase: 'awaiting-hook' });
   await waitFor(async () => (await hookStarted(sandbox, workflowId)) || undefined, 'the hook start');
 
-  recorder.worker.current.shutdown();
-  await recorder.worker.running;
-  const replacement = await createDeployWorker(sandbox.config);
-  recorder.worker = { current: replacement, running: replacement.run() };
+  await recorder.worker.close();
+  recorder.worker = await startInProcessWorker(sandbox.config);
   await awaitResult(client, workflowId);
   return workflowId;
 }

@@ -1,46 +1,40 @@
 /** The `deployer` CLI run as a child process against a real dev server, the sandbox and a worker. */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { execa } from 'execa';
 import { listAwaitingApproval } from '../client/awaiting.js';
-import { awaitResult, connectClient, queryStatus, startDeploy } from '../client/deploys.js';
+import { awaitResult, queryStatus } from '../client/deploys.js';
 import { freePort } from '../client/dev-server-process.js';
 import { ensureTemporalBinary } from '../scripts/temporal-binary.js';
-import { createDeployWorker } from '../worker/run.js';
+import { startWorkItem, waitFor, waitForPhase } from './support/deploy-runs.js';
 import { startOpensshServer, type OpensshServer } from './support/openssh-server.js';
 import { startPlaneStandin, type PlaneStandin } from './support/plane-standin.js';
-import { createSandbox, PROJECT_ID, type Sandbox } from './support/sandbox.js';
-import { stopOwnServer, temporalAddress } from './support/temporal.js';
+import { PROJECT_ID, type Sandbox } from './support/sandbox.js';
+import { stopOwnServer } from './support/temporal.js';
+import { startWorkerSandbox, type WorkerSandbox } from './support/workers.js';
 
 const CLI = fileURLToPath(new URL('../bin/deployer.js', import.meta.url));
 const CLI_TIMEOUT_MS = 120_000;
 const PLANE_KEY = 'plane-key-for-doctor';
 const WORK_ITEMS = ['ORCH-301', 'ORCH-302', 'ORCH-303'];
 
+let setup: WorkerSandbox;
 let sandbox: Sandbox;
 let client: Client;
-let worker: Worker;
-let running: Promise<void>;
 let sshd: OpensshServer;
 let plane: PlaneStandin;
 
 before(async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-cli-'));
-  sandbox = await createSandbox({
-    dir,
+  setup = await startWorkerSandbox({
+    tmpPrefix: 'deployer-cli-',
     workItems: WORK_ITEMS.map((id) => ({ id })),
-    temporalAddress: await temporalAddress(),
     taskQueue: `cli-${process.pid}`,
   });
-  worker = await createDeployWorker(sandbox.config);
-  running = worker.run();
-  client = await connectClient(sandbox.config);
+  ({ sandbox, client } = setup);
   [sshd, plane] = await Promise.all([
     startOpensshServer(),
     startPlaneStandin({ apiKey: PLANE_KEY, workspace: 'acme', projects: { ORCH: { states: ['Todo'], workItems: [] } } }),
@@ -48,11 +42,7 @@ before(async () => {
 });
 
 after(async () => {
-  worker.shutdown();
-  await running;
-  await client.connection.close();
-  await Promise.all([sandbox.close(), sshd.stop(), plane.close()]);
-  await rm(sandbox.dir, { recursive: true, force: true });
+  await Promise.all([setup.close(), sshd.stop(), plane.close()]);
   await stopOwnServer();
 });
 
@@ -81,28 +71,10 @@ function itemArgs(workItemId: string): string[] {
   return ['--project', PROJECT_ID, '--work-item', workItemId];
 }
 
-async function startItem(workItemId: string) {
-  return startDeploy(client, sandbox.config, {
-    projectId: PROJECT_ID,
-    workItemId,
-    featureBranch: sandbox.branchOf(workItemId),
-    imageReference: sandbox.imageOf(workItemId),
-    requestedBy: 'carol',
-  });
-}
-
-async function waitUntil(probe: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await probe())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 async function waitUntilListed(workflowIds: string[]): Promise<void> {
-  await waitUntil(async () => {
+  await waitFor(async () => {
     const listed = await listAwaitingApproval({ client, projectId: PROJECT_ID, limit: 100 });
-    return workflowIds.every((id) => listed.some((deploy) => deploy.workflowId === id));
+    return workflowIds.every((id) => listed.some((deploy) => deploy.workflowId === id)) || undefined;
   }, `${workflowIds.join(', ')} in the visibility store`);
 }
 
@@ -119,7 +91,7 @@ describe('deployer CLI', () => {
   });
 
   test('list shows waiting deploys oldest first', async () => {
-    const second = await startItem('ORCH-302');
+    const second = await startWorkItem({ client, sandbox, workItemId: 'ORCH-302' });
     await waitUntilListed(['deploy-orchestrator-ORCH-301', second.workflowId]);
     const result = await cli(['list', '--project', PROJECT_ID, '--json']);
     const ids = (JSON.parse(result.stdout) as Array<{ workItemId: string }>).map((deploy) => deploy.workItemId);
@@ -170,8 +142,8 @@ describe('deployer CLI', () => {
   });
 
   test('watch exits 1 after rejection', async () => {
-    const { workflowId } = await startItem('ORCH-303');
-    await waitUntil(async () => (await queryStatus(client, workflowId)).phase === 'awaiting-approval', 'approval');
+    const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-303' });
+    await waitForPhase({ client, workflowId, phase: 'awaiting-approval' });
     const rejected = await cli(['reject', ...itemArgs('ORCH-303'), '--approver', 'bob', '--reason', 'freeze']);
     const watched = await cli(['watch', ...itemArgs('ORCH-303'), '--json']);
     const last = JSON.parse(watched.stdout.trim().split('\n').at(-1) ?? '{}') as { deployStatus?: string; reason?: string };

@@ -3,22 +3,21 @@
  * after the other, a deploy waiting for approval holds no lock, and a killed worker leaves none behind.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
-import { awaitResult, connectClient, queryStatus } from '../client/deploys.js';
+import { awaitResult, queryStatus } from '../client/deploys.js';
 import { approveSignal, rejectSignal } from '../workflows/messages.js';
 import { readLines, startWorkItem, waitFor, waitForPhase } from './support/deploy-runs.js';
-import { createSandbox, PROJECT_ID, type Sandbox } from './support/sandbox.js';
-import { stopOwnServer, temporalAddress } from './support/temporal.js';
+import { PROJECT_ID, type Sandbox } from './support/sandbox.js';
+import { stopOwnServer } from './support/temporal.js';
+import { startClientSandbox, startWorkerProcess, type ClientSandbox } from './support/workers.js';
 
-const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 const WORK_ITEMS = ['ORCH-701', 'ORCH-702', 'ORCH-703', 'ORCH-704', 'ORCH-705', 'ORCH-706'];
 
+let setup: ClientSandbox;
 let sandbox: Sandbox;
 let client: Client;
 let traceFile: string;
@@ -26,26 +25,22 @@ let lockFile: string;
 const workers: ResultPromise[] = [];
 
 before(async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-lock-'));
-  sandbox = await createSandbox({
-    dir,
+  setup = await startClientSandbox({
+    tmpPrefix: 'deployer-lock-',
     workItems: WORK_ITEMS.map((id) => ({ id })),
-    temporalAddress: await temporalAddress(),
     taskQueue: `lock-${process.pid}`,
   });
-  traceFile = path.join(dir, 'hook-trace.log');
-  lockFile = path.join(dir, 'host-state/locks/deploy-production.lock');
+  ({ sandbox, client } = setup);
+  traceFile = path.join(sandbox.dir, 'hook-trace.log');
+  lockFile = path.join(sandbox.dir, 'host-state/locks/deploy-production.lock');
   await useTracingHook();
-  void startWorkerProcess();
-  client = await connectClient(sandbox.config);
+  void addWorkerProcess();
 });
 
 after(async () => {
   for (const worker of workers) worker.kill('SIGKILL');
   await Promise.allSettled(workers);
-  await client.connection.close();
-  await sandbox.close();
-  await rm(sandbox.dir, { recursive: true, force: true });
+  await setup.close();
   await stopOwnServer();
 });
 
@@ -77,13 +72,9 @@ exit "$code"
   await writeFile(sandbox.configPath, `${JSON.stringify(raw, null, 2)}\n`);
 }
 
-/** Starts a worker as its own process, the way operators run it. */
-function startWorkerProcess(): ResultPromise {
-  const worker = execa('node', ['--import', 'tsx', WORKER_MAIN, '--config', sandbox.configPath], {
-    reject: false,
-    stdout: 'ignore',
-    stderr: 'ignore',
-  });
+/** Starts a worker process on the sandbox config, which `after` kills. */
+function addWorkerProcess(): ResultPromise {
+  const worker = startWorkerProcess(sandbox.configPath, { reject: false, stdout: 'ignore', stderr: 'ignore' });
   workers.push(worker);
   return worker;
 }
@@ -165,7 +156,7 @@ describe('deploy lock', { timeout: 180_000 }, () => {
     killed.kill('SIGKILL');
     assert.equal((await killed).signal, 'SIGKILL');
     assert.equal(await lockIsFree(), false, 'the hook of ORCH-705 should hold the lock');
-    void startWorkerProcess();
+    void addWorkerProcess();
     await client.workflow.getHandle(next).signal(approveSignal, { approver: 'bob' });
     const results = await Promise.all([awaitResult(client, holding), awaitResult(client, next)]);
 

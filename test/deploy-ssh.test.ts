@@ -1,50 +1,36 @@
 /** The deploy workflow on a real dev server with the deploy host reached over a real sshd on 127.0.0.1. */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import type { Worker } from '@temporalio/worker';
-import { awaitResult, connectClient, queryStatus, startDeploy } from '../client/deploys.js';
+import { awaitResult, queryStatus } from '../client/deploys.js';
 import { checkVerdict } from '../verdict/gate.js';
-import { approveSignal, type DeployStatusView } from '../workflows/messages.js';
-import { createDeployWorker } from '../worker/run.js';
-import { createSandbox, readMain, PROJECT_ID, type Sandbox } from './support/sandbox.js';
+import { approveSignal } from '../workflows/messages.js';
+import { startWorkItem, waitForPhase, waitForStatus } from './support/deploy-runs.js';
+import { readMain, PROJECT_ID, type Sandbox } from './support/sandbox.js';
 import { sessionMembers } from './support/processes.js';
-import { stopOwnServer, temporalAddress } from './support/temporal.js';
+import { stopOwnServer } from './support/temporal.js';
 import { sharedBundleOptions } from './support/workflow-bundle.js';
+import { startWorkerSandbox, type WorkerSandbox } from './support/workers.js';
 
-interface Setup {
-  sandbox: Sandbox;
-  client: Client;
-  worker: Worker;
-  running: Promise<void>;
-}
-
-const setups: Setup[] = [];
-let selfHosted: Setup;
-let synchronous: Setup;
+const setups: WorkerSandbox[] = [];
+let selfHosted: WorkerSandbox;
+let synchronous: WorkerSandbox;
 
 /** Builds a sandbox over ssh and runs an in-process worker for it. */
-async function createSetup(label: string, options: { selfHosting: boolean; workItems: string[] }): Promise<Setup> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `deployer-ssh-${label}-`));
-  const sandbox = await createSandbox({
-    dir,
+async function createSetup(label: string, options: { selfHosting: boolean; workItems: string[] }): Promise<WorkerSandbox> {
+  const setup = await startWorkerSandbox({
+    tmpPrefix: `deployer-ssh-${label}-`,
     workItems: options.workItems.map((id) => ({ id })),
-    temporalAddress: await temporalAddress(),
     taskQueue: `ssh-${label}-${process.pid}`,
     transport: 'ssh',
     selfHosting: options.selfHosting,
+    // Cancellation reaches an activity with its next heartbeat, which the SDK throttles to 80 % of the 30 s heartbeat timeout by default.
+    workerOptions: { ...(await sharedBundleOptions()), maxHeartbeatThrottleInterval: '1s' },
   });
-  // Cancellation reaches an activity with its next heartbeat, which the SDK throttles to 80 % of the 30 s heartbeat timeout by default.
-  const worker = await createDeployWorker(sandbox.config, {
-    ...(await sharedBundleOptions()),
-    maxHeartbeatThrottleInterval: '1s',
-  });
-  const setup = { sandbox, client: await connectClient(sandbox.config), worker, running: worker.run() };
   setups.push(setup);
   return setup;
 }
@@ -55,40 +41,9 @@ before(async () => {
 });
 
 after(async () => {
-  for (const { sandbox, client, worker, running } of setups) {
-    worker.shutdown();
-    await running;
-    await client.connection.close();
-    await sandbox.close();
-    await rm(sandbox.dir, { recursive: true, force: true });
-  }
+  for (const setup of setups) await setup.close();
   await stopOwnServer();
 });
-
-function start({ sandbox, client }: Setup, workItemId: string) {
-  return startDeploy(client, sandbox.config, {
-    projectId: PROJECT_ID,
-    workItemId,
-    featureBranch: sandbox.branchOf(workItemId),
-    imageReference: sandbox.imageOf(workItemId),
-    requestedBy: 'carol',
-  });
-}
-
-async function waitForStatus(
-  { client }: Setup,
-  workflowId: string,
-  done: (view: DeployStatusView) => boolean,
-  what: string,
-): Promise<DeployStatusView> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const view = await queryStatus(client, workflowId);
-    if (done(view)) return view;
-    if (view.phase === 'finished' || Date.now() > deadline) assert.fail(`expected ${what}, got phase ${view.phase}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function deployVerdict(sandbox: Sandbox, workItemId: string) {
   const text = await readMain(sandbox.originPath, `docs/work-items/${workItemId}/14-deploy-log.md`);
@@ -102,8 +57,8 @@ async function sshLogins(sandbox: Sandbox): Promise<number> {
 
 test('self-deploy over ssh reaches SUCCESS', async () => {
   const { sandbox, client } = selfHosted;
-  const { workflowId } = await start(selfHosted, 'ORCH-901');
-  await waitForStatus(selfHosted, workflowId, (view) => view.phase === 'awaiting-approval', 'approval');
+  const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-901' });
+  await waitForPhase({ client, workflowId, phase: 'awaiting-approval' });
   await client.workflow.getHandle(workflowId).signal(approveSignal, { approver: 'alice' });
   const result = await awaitResult(client, workflowId);
 
@@ -118,7 +73,7 @@ test('self-deploy over ssh reaches SUCCESS', async () => {
 
 test('synchronous deploy over ssh reaches SUCCESS', async () => {
   const { sandbox, client } = synchronous;
-  const { workflowId } = await start(synchronous, 'ORCH-902');
+  const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-902' });
   const result = await awaitResult(client, workflowId);
 
   assert.equal(result.deployStatus, 'SUCCESS', result.reason ?? '');
@@ -137,8 +92,8 @@ test('cancelled synchronous deploy kills hook', async () => {
   const originalHook = deploy.hook;
   deploy.hook = ['bash', '-c', 'sleep 300 & sleep 300; wait'];
   try {
-    const { workflowId } = await start(synchronous, 'ORCH-903');
-    const view = await waitForStatus(synchronous, workflowId, (status) => status.deployId !== null, 'a deploy id');
+    const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-903' });
+    const view = await waitForStatus({ client, workflowId, reached: (status) => status.deployId !== null, expected: 'a deploy id' });
     const pidFile = path.join(sandbox.hostStateDir, view.deployId!, 'pid');
     await until(() => existsSync(pidFile), `pid file ${pidFile}`);
     const pid = Number((await readFile(pidFile, 'utf8')).split(' ')[0]);

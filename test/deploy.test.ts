@@ -1,17 +1,16 @@
 /** End-to-end tests of the deploy workflow on a real dev server, real git, stand-in Gitea and the reference hook. */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import { AlreadyDeployedError, awaitResult, connectClient, decide, queryStatus, startDeploy } from '../client/deploys.js';
+import { AlreadyDeployedError, awaitResult, decide, queryStatus } from '../client/deploys.js';
 import { checkVerdict } from '../verdict/gate.js';
-import { approveSignal, rejectSignal, type DeployStatusView } from '../workflows/messages.js';
-import { createDeployWorker } from '../worker/run.js';
-import { createSandbox, readMain, PROJECT_ID, type Sandbox } from './support/sandbox.js';
-import { stopOwnServer, temporalAddress } from './support/temporal.js';
+import { approveSignal, rejectSignal } from '../workflows/messages.js';
+import { readLines, startWorkItem, waitForPhase } from './support/deploy-runs.js';
+import { readMain, type Sandbox } from './support/sandbox.js';
+import { stopOwnServer } from './support/temporal.js';
+import { startWorkerSandbox, type WorkerSandbox } from './support/workers.js';
 
 const WORK_ITEMS = [
   { id: 'ORCH-101' },
@@ -23,55 +22,19 @@ const WORK_ITEMS = [
   { id: 'ORCH-107' },
 ];
 
+let setup: WorkerSandbox;
 let sandbox: Sandbox;
 let client: Client;
-let worker: Worker;
-let running: Promise<void>;
 
 before(async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-e2e-'));
-  sandbox = await createSandbox({
-    dir,
-    workItems: WORK_ITEMS,
-    temporalAddress: await temporalAddress(),
-    taskQueue: `e2e-${process.pid}`,
-  });
-  worker = await createDeployWorker(sandbox.config);
-  running = worker.run();
-  client = await connectClient(sandbox.config);
+  setup = await startWorkerSandbox({ tmpPrefix: 'deployer-e2e-', workItems: WORK_ITEMS, taskQueue: `e2e-${process.pid}` });
+  ({ sandbox, client } = setup);
 });
 
 after(async () => {
-  worker.shutdown();
-  await running;
-  await client.connection.close();
-  await sandbox.close();
-  await rm(sandbox.dir, { recursive: true, force: true });
+  await setup.close();
   await stopOwnServer();
 });
-
-function start(workItemId: string, options: { approvalTimeoutHours?: number; redeploy?: boolean } = {}) {
-  return startDeploy(client, sandbox.config, {
-    projectId: PROJECT_ID,
-    workItemId,
-    featureBranch: sandbox.branchOf(workItemId),
-    imageReference: sandbox.imageOf(workItemId),
-    requestedBy: 'carol',
-    options: { redeploy: options.redeploy ?? false, approvalTimeoutHours: options.approvalTimeoutHours },
-  });
-}
-
-async function waitForPhase(workflowId: string, phase: DeployStatusView['phase']): Promise<DeployStatusView> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const view = await queryStatus(client, workflowId);
-    if (view.phase === phase) return view;
-    if (view.phase === 'finished' || Date.now() > deadline) {
-      assert.fail(`expected phase ${phase}, got ${view.phase} (${view.reason ?? 'no reason'})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function verdictOnMain(workItemId: string, kind: 'staging' | 'deploy') {
   const file = kind === 'staging' ? '15-staging-log.md' : '14-deploy-log.md';
@@ -79,15 +42,10 @@ async function verdictOnMain(workItemId: string, kind: 'staging' | 'deploy') {
   return { text, gate: text === undefined ? undefined : checkVerdict(kind, text) };
 }
 
-async function hookRuns(): Promise<string[]> {
-  const text = await readFile(sandbox.hookRunsFile, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean);
-}
-
 describe('deploy workflow on a dev server', () => {
   test('self-deploy approved reaches SUCCESS', async () => {
-    const { workflowId } = await start('ORCH-101');
-    await waitForPhase(workflowId, 'awaiting-approval');
+    const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-101' });
+    await waitForPhase({ client, workflowId, phase: 'awaiting-approval' });
     await client.workflow.getHandle(workflowId).signal(approveSignal, { approver: 'alice', comment: 'ship it' });
     const result = await awaitResult(client, workflowId);
 
@@ -108,7 +66,7 @@ describe('deploy workflow on a dev server', () => {
   test('staging FAILED ends without deploy', async () => {
     await writeFile(path.join(sandbox.dir, 'staging-exit-code'), '1\n');
     try {
-      const { workflowId } = await start('ORCH-102');
+      const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-102' });
       const result = await awaitResult(client, workflowId);
       assert.equal(result.stagingStatus, 'FAILED');
       assert.equal(result.deployStatus, null);
@@ -124,8 +82,8 @@ describe('deploy workflow on a dev server', () => {
   });
 
   test('hook exit 2 gives FAILED', async () => {
-    const { workflowId } = await start('ORCH-103');
-    await waitForPhase(workflowId, 'awaiting-approval');
+    const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-103' });
+    await waitForPhase({ client, workflowId, phase: 'awaiting-approval' });
     await client.workflow.getHandle(workflowId).signal(approveSignal, { approver: 'bob' });
     const result = await awaitResult(client, workflowId);
 
@@ -137,32 +95,32 @@ describe('deploy workflow on a dev server', () => {
   });
 
   test('rejection gives FAILED without launch', async () => {
-    const before = (await hookRuns()).length;
-    const { workflowId } = await start('ORCH-104');
-    await waitForPhase(workflowId, 'awaiting-approval');
+    const before = (await readLines(sandbox.hookRunsFile)).length;
+    const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-104' });
+    await waitForPhase({ client, workflowId, phase: 'awaiting-approval' });
     await client.workflow.getHandle(workflowId).signal(rejectSignal, { approver: 'alice', reason: 'not during the freeze' });
     const result = await awaitResult(client, workflowId);
 
     assert.equal(result.deployStatus, 'FAILED');
     assert.match(result.reason ?? '', /rejected by alice: not during the freeze/);
-    assert.equal((await hookRuns()).length, before);
+    assert.equal((await readLines(sandbox.hookRunsFile)).length, before);
     const deploy = await verdictOnMain('ORCH-104', 'deploy');
     assert.match(deploy.text ?? '', /^reason: 'rejected by alice/m);
   });
 
   test('approval deadline gives FAILED', async () => {
-    const before = (await hookRuns()).length;
-    const { workflowId } = await start('ORCH-105', { approvalTimeoutHours: 2 / 3600 });
+    const before = (await readLines(sandbox.hookRunsFile)).length;
+    const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-105', approvalTimeoutHours: 2 / 3600 });
     const result = await awaitResult(client, workflowId);
 
     assert.equal(result.deployStatus, 'FAILED');
     assert.match(result.reason ?? '', /approval timed out/);
-    assert.equal((await hookRuns()).length, before);
+    assert.equal((await readLines(sandbox.hookRunsFile)).length, before);
   });
 
   test('duplicate and disallowed approvals', async () => {
-    const { workflowId } = await start('ORCH-106');
-    await waitForPhase(workflowId, 'awaiting-approval');
+    const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-106' });
+    await waitForPhase({ client, workflowId, phase: 'awaiting-approval' });
     const handle = client.workflow.getHandle(workflowId);
 
     const byRequester = await decide(client, workflowId, { decision: 'approve', approver: 'carol' });
@@ -178,7 +136,7 @@ describe('deploy workflow on a dev server', () => {
     const result = await awaitResult(client, workflowId);
 
     assert.equal(result.deployStatus, 'SUCCESS');
-    const runs = (await hookRuns()).filter((line) => line.startsWith(`${workflowId}.`));
+    const runs = (await readLines(sandbox.hookRunsFile)).filter((line) => line.startsWith(`${workflowId}.`));
     assert.equal(runs.length, 1);
     const view = await queryStatus(client, workflowId);
     assert.equal(view.approval.approver, 'alice');
@@ -186,16 +144,16 @@ describe('deploy workflow on a dev server', () => {
   });
 
   test('same work item started twice', async () => {
-    const first = await start('ORCH-107');
-    const second = await start('ORCH-107');
+    const first = await startWorkItem({ client, sandbox, workItemId: 'ORCH-107' });
+    const second = await startWorkItem({ client, sandbox, workItemId: 'ORCH-107' });
     assert.equal(first.startedNew, true);
     assert.equal(second.startedNew, false);
     assert.equal(second.runId, first.runId);
 
-    await waitForPhase(first.workflowId, 'awaiting-approval');
+    await waitForPhase({ client, workflowId: first.workflowId, phase: 'awaiting-approval' });
     await client.workflow.getHandle(first.workflowId).signal(approveSignal, { approver: 'bob' });
     assert.equal((await awaitResult(client, first.workflowId)).deployStatus, 'SUCCESS');
-    await assert.rejects(start('ORCH-107'), AlreadyDeployedError);
+    await assert.rejects(startWorkItem({ client, sandbox, workItemId: 'ORCH-107' }), AlreadyDeployedError);
     const mergesOfBranch = sandbox.gitea
       .pulls()
       .filter((pull) => pull.head === sandbox.branchOf('ORCH-107') && pull.merged);

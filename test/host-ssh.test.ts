@@ -8,6 +8,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { kill, poll } from '../activities/host-launcher.js';
 import type { HostTarget } from '../activities/host-transport.js';
 import { branchSchema } from '../shared/ids.js';
+import { assertOneHookPerDeployId, COUNTING_HOOK } from './support/host-checks.js';
 import { createHostFixture, uniqueDeployId, type HostFixture } from './support/host-fixture.js';
 import { sessionMembers } from './support/processes.js';
 import { startSshd, type Sshd } from './support/sshd.js';
@@ -210,24 +211,7 @@ test('poll survives sshd restart', async () => {
 });
 
 test('same deploy id twice over ssh', async () => {
-  const hook = ['bash', '-c', 'echo started >>"$1"; sleep 1', 'hook', 'COUNTER_FILE'];
-  await withSshFixture({ hook }, async (fixture) => {
-    const counterFile = path.join(fixture.dir, 'counter');
-    fixture.config.projects.orchestrator!.deploy.hook[4] = counterFile;
-    const request = fixture.request(uniqueDeployId('twice'));
-    const [first, second] = await Promise.all([
-      fixture.run(fixture.activities.launchHook, request),
-      fixture.run(fixture.activities.launchHook, request),
-    ]);
-    const third = await fixture.run(fixture.activities.launchHook, request);
-    const outcome = await fixture.run(fixture.activities.awaitHookExit, { ...request, launch: first });
-
-    assert.equal(outcome.exitCode, 0);
-    assert.equal(await readFile(counterFile, 'utf8'), 'started\n');
-    assert.deepEqual([first.launchedNow, second.launchedNow, third.launchedNow].sort(), [false, false, true]);
-    assert.equal(second.pid, first.pid);
-    assert.equal(third.pid, first.pid);
-  });
+  await withSshFixture({ hook: COUNTING_HOOK }, assertOneHookPerDeployId);
 });
 
 test('runHook cancelled over ssh kills session', async () => {

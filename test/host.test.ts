@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { CancelledFailure } from '@temporalio/common';
 import { poll } from '../activities/host-launcher.js';
 import { hostTarget } from '../activities/host-transport.js';
+import { assertOneHookPerDeployId, COUNTING_HOOK } from './support/host-checks.js';
 import { createHostFixture, uniqueDeployId } from './support/host-fixture.js';
 
 const sleepHook = ['sleep', '60'];
@@ -29,25 +30,9 @@ test('launchHook returns while hook runs', async () => {
 });
 
 test('launchHook twice starts one hook', async () => {
-  const fixture = await createHostFixture({
-    hook: ['bash', '-c', 'echo started >>"$1"; sleep 1', 'hook', 'COUNTER_FILE'],
-  });
+  const fixture = await createHostFixture({ hook: COUNTING_HOOK });
   try {
-    const counterFile = path.join(fixture.dir, 'counter');
-    fixture.config.projects.orchestrator!.deploy.hook[4] = counterFile;
-    const request = fixture.request(uniqueDeployId('twice'));
-    const [first, second] = await Promise.all([
-      fixture.run(fixture.activities.launchHook, request),
-      fixture.run(fixture.activities.launchHook, request),
-    ]);
-    const third = await fixture.run(fixture.activities.launchHook, request);
-    const outcome = await fixture.run(fixture.activities.awaitHookExit, { ...request, launch: first });
-
-    assert.equal(outcome.exitCode, 0);
-    assert.equal(await readFile(counterFile, 'utf8'), 'started\n');
-    assert.deepEqual([first.launchedNow, second.launchedNow, third.launchedNow].sort(), [false, false, true]);
-    assert.equal(second.pid, first.pid);
-    assert.equal(third.pid, first.pid);
+    await assertOneHookPerDeployId(fixture);
   } finally {
     await fixture.cleanup();
   }

@@ -4,24 +4,22 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { execa } from 'execa';
-import { awaitResult, connectClient, queryStatus, startDeploy } from '../client/deploys.js';
+import { awaitResult, queryStatus, startDeploy } from '../client/deploys.js';
 import { loadConfig } from '../shared/config.js';
 import type { DeployInputDraft } from '../shared/input.js';
 import { checkVerdict } from '../verdict/gate.js';
-import { createDeployWorker } from '../worker/run.js';
 import { approveSignal } from '../workflows/messages.js';
 import { CONFIG_CASES, STAGING_OUTPUT_CASES, VERDICT_CASES, renderedStagingStatus, runStagingScript } from './support/hostile-cases.js';
 import { waitFor, waitForPhase } from './support/deploy-runs.js';
-import { createSandbox, PROJECT_ID, readMain, type Sandbox } from './support/sandbox.js';
-import { stopOwnServer, temporalAddress } from './support/temporal.js';
+import { PROJECT_ID, readMain, type Sandbox } from './support/sandbox.js';
+import { stopOwnServer } from './support/temporal.js';
+import { startWorkerSandbox, type WorkerSandbox } from './support/workers.js';
 
 const CLI = fileURLToPath(new URL('../bin/deployer.js', import.meta.url));
 const WORK_ITEM = 'ORCH-501';
@@ -29,33 +27,26 @@ const LONG = 'A'.repeat(100_000);
 /** Maximum length of an error message for any row, however long the hostile value. */
 const MAX_MESSAGE_CHARS = 600;
 
+let setup: WorkerSandbox;
 let sandbox: Sandbox;
 let client: Client;
-let worker: Worker;
-let running: Promise<void>;
 let pwned: string;
 
 before(async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-hostile-'));
-  sandbox = await createSandbox({
-    dir,
+  setup = await startWorkerSandbox({
+    tmpPrefix: 'deployer-hostile-',
     workItems: [{ id: WORK_ITEM }],
-    temporalAddress: await temporalAddress(),
     taskQueue: `hostile-${process.pid}`,
+    prepare: async ({ dir, config }) => {
+      pwned = path.join(dir, 'pwned');
+      config.projects[PROJECT_ID]!.staging.command = ['bash', await writeHostileCheck(dir)];
+    },
   });
-  pwned = path.join(dir, 'pwned');
-  sandbox.config.projects[PROJECT_ID]!.staging.command = ['bash', await writeHostileCheck(dir)];
-  worker = await createDeployWorker(sandbox.config);
-  running = worker.run();
-  client = await connectClient(sandbox.config);
+  ({ sandbox, client } = setup);
 });
 
 after(async () => {
-  worker.shutdown();
-  await running;
-  await client.connection.close();
-  await sandbox.close();
-  await rm(sandbox.dir, { recursive: true, force: true });
+  await setup.close();
   await stopOwnServer();
 });
 

@@ -3,23 +3,19 @@
  * through the signed webhook, and busy forge responses and merge conflicts end where they should.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import { awaitResult, connectClient, queryStatus, startDeploy } from '../client/deploys.js';
+import { awaitResult, queryStatus } from '../client/deploys.js';
 import { checkVerdict } from '../verdict/gate.js';
 import { startWebhookServer, type WebhookServer } from '../webhook/server.js';
 import { planeSignature } from '../webhook/signature.js';
-import type { DeployStatusView } from '../workflows/messages.js';
-import { createDeployWorker } from '../worker/run.js';
+import { startWorkItem, waitForPhase } from './support/deploy-runs.js';
 import { commitFiles } from './support/git-fixture.js';
 import type { PlaneStandin, PlaneWebhookBody } from './support/plane-standin.js';
 import { PLANE_STATES, PLANE_USERS, PLANE_WEBHOOK_SECRET } from './support/sandbox-plane.js';
-import { createSandbox, readMain, PROJECT_ID, type Sandbox } from './support/sandbox.js';
-import { stopOwnServer, temporalAddress } from './support/temporal.js';
+import { readMain, type Sandbox } from './support/sandbox.js';
+import { stopOwnServer } from './support/temporal.js';
+import { startWorkerSandbox, type WorkerSandbox } from './support/workers.js';
 
 const WORK_ITEMS = [
   { id: 'ORCH-401' },
@@ -31,27 +27,22 @@ const WORK_ITEMS = [
 ];
 const MAX_BODY_BYTES = 4096;
 
+let setup: WorkerSandbox;
 let sandbox: Sandbox;
 let plane: PlaneStandin;
 let client: Client;
-let worker: Worker;
-let running: Promise<void>;
 let webhook: WebhookServer;
 const logLines: string[] = [];
 
 before(async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-plane-'));
-  sandbox = await createSandbox({
-    dir,
+  setup = await startWorkerSandbox({
+    tmpPrefix: 'deployer-plane-',
     workItems: WORK_ITEMS,
-    temporalAddress: await temporalAddress(),
     taskQueue: `plane-${process.pid}`,
     tracker: 'plane',
   });
+  ({ sandbox, client } = setup);
   plane = sandbox.plane!;
-  worker = await createDeployWorker(sandbox.config);
-  running = worker.run();
-  client = await connectClient(sandbox.config);
   const config = { ...sandbox.config, webhook: { ...sandbox.config.webhook!, maxBodyBytes: MAX_BODY_BYTES } };
   webhook = await startWebhookServer({
     config,
@@ -62,35 +53,9 @@ before(async () => {
 
 after(async () => {
   await webhook.close();
-  worker.shutdown();
-  await running;
-  await client.connection.close();
-  await sandbox.close();
-  await rm(sandbox.dir, { recursive: true, force: true });
+  await setup.close();
   await stopOwnServer();
 });
-
-function start(workItemId: string) {
-  return startDeploy(client, sandbox.config, {
-    projectId: PROJECT_ID,
-    workItemId,
-    featureBranch: sandbox.branchOf(workItemId),
-    imageReference: sandbox.imageOf(workItemId),
-    requestedBy: 'carol',
-  });
-}
-
-async function waitForPhase(workflowId: string, phase: DeployStatusView['phase']): Promise<DeployStatusView> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const view = await queryStatus(client, workflowId);
-    if (view.phase === phase) return view;
-    if (view.phase === 'finished' || Date.now() > deadline) {
-      assert.fail(`expected phase ${phase}, got ${view.phase} (${view.reason ?? 'no reason'})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** Posts a body to the webhook, signed with the sandbox secret unless a signature is given. */
 async function deliver(
@@ -194,8 +159,8 @@ describe('webhook endpoint', () => {
 
 describe('deploy with plane tracker', () => {
   test('webhook approval reaches done', async () => {
-    const { workflowId } = await start('ORCH-401');
-    await waitForPhase(workflowId, 'awaiting-approval');
+    const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-401' });
+    await waitForPhase({ client, workflowId, phase: 'awaiting-approval' });
     const pending = plane.workItem('ORCH-401');
     assert.equal(pending.state, PLANE_STATES.approvalPending);
     const approveCommand = /temporal workflow signal --workflow-id deploy-orchestrator-ORCH-401 --name approve/;
@@ -224,8 +189,8 @@ describe('deploy with plane tracker', () => {
   });
 
   test('hook failure returns to development', async () => {
-    const { workflowId } = await start('ORCH-402');
-    await waitForPhase(workflowId, 'awaiting-approval');
+    const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-402' });
+    await waitForPhase({ client, workflowId, phase: 'awaiting-approval' });
     assert.equal(plane.workItem('ORCH-402').state, PLANE_STATES.approvalPending);
     await deliver(approvedBy('ORCH-402', 'bob'));
     const result = await awaitResult(client, workflowId);
@@ -243,7 +208,7 @@ describe('deploy with plane tracker', () => {
       files: { 'src/orch-403.txt': 'a different change on main\n' },
       message: 'Change the same file on main',
     });
-    const { workflowId } = await start('ORCH-403');
+    const { workflowId } = await startWorkItem({ client, sandbox, workItemId: 'ORCH-403' });
     const result = await awaitResult(client, workflowId);
 
     assert.equal(result.stagingStatus, 'SUCCESS');
@@ -265,9 +230,12 @@ describe('deploy with plane tracker', () => {
       { status: 409, body: { message: 'merge push out of date' } },
     ];
     for (const fault of busyMessages) sandbox.gitea.failNext({ method: 'POST', pathPattern: mergePath, ...fault });
-    const [busy, calm] = await Promise.all([start('ORCH-404'), start('ORCH-405')]);
-    await waitForPhase(busy.workflowId, 'awaiting-approval');
-    await waitForPhase(calm.workflowId, 'awaiting-approval');
+    const [busy, calm] = await Promise.all([
+      startWorkItem({ client, sandbox, workItemId: 'ORCH-404' }),
+      startWorkItem({ client, sandbox, workItemId: 'ORCH-405' }),
+    ]);
+    await waitForPhase({ client, workflowId: busy.workflowId, phase: 'awaiting-approval' });
+    await waitForPhase({ client, workflowId: calm.workflowId, phase: 'awaiting-approval' });
 
     const mergeRequest = `POST /api/v1/repos/acme/orchestrator${mergePath}`;
     const attempts = sandbox.gitea.requests.filter((line) => line.startsWith(mergeRequest));

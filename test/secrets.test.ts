@@ -4,41 +4,39 @@
  * so that the worker logs errors. Nothing recorded may contain any of the three.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
-import { awaitResult, connectClient } from '../client/deploys.js';
+import { awaitResult } from '../client/deploys.js';
 import { approveSignal, rejectSignal } from '../workflows/messages.js';
 import { historyToText } from './support/histories.js';
 import { startWorkItem, waitForPhase } from './support/deploy-runs.js';
 import { startPlaneStandin, type PlaneStandin } from './support/plane-standin.js';
-import { createSandbox, FORGE_TOKEN, type Sandbox } from './support/sandbox.js';
-import { stopOwnServer, temporalAddress } from './support/temporal.js';
+import { FORGE_TOKEN, type Sandbox } from './support/sandbox.js';
+import { stopOwnServer } from './support/temporal.js';
+import { startClientSandbox, startWorkerProcess, type ClientSandbox } from './support/workers.js';
 
-const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 const WORK_ITEMS = ['ORCH-601', 'ORCH-602', 'ORCH-603'];
 const TRACKER_KEY = 'plane-key-3b9f0e7a41d2';
 // The webhook receiver is its own process, and plane-webhook.test.ts searches its logs. Here the secret is only in the worker's environment.
 const WEBHOOK_SECRET = 'webhook-secret-c85d12e6f0a9';
 const SECRETS = { forgeToken: FORGE_TOKEN, trackerKey: TRACKER_KEY, webhookSecret: WEBHOOK_SECRET };
 
+let setup: ClientSandbox;
 let sandbox: Sandbox;
 let plane: PlaneStandin;
 let client: Client;
 let worker: ResultPromise<{ all: true; reject: false }>;
 
 before(async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-secrets-'));
-  sandbox = await createSandbox({
-    dir,
+  setup = await startClientSandbox({
+    tmpPrefix: 'deployer-secrets-',
     workItems: WORK_ITEMS.map((id) => ({ id })),
-    temporalAddress: await temporalAddress(),
     taskQueue: `secrets-${process.pid}`,
   });
+  ({ sandbox, client } = setup);
   plane = await startPlaneStandin({
     apiKey: TRACKER_KEY,
     workspace: 'acme',
@@ -52,22 +50,19 @@ before(async () => {
   const raw = JSON.parse(await readFile(sandbox.configPath, 'utf8')) as Record<string, unknown>;
   raw.tracker = { kind: 'plane', baseUrl: plane.baseUrl, workspace: 'acme', requestTimeoutSeconds: 5 };
   await writeFile(sandbox.configPath, JSON.stringify(raw));
-  worker = execa('node', ['--import', 'tsx', WORKER_MAIN, '--config', sandbox.configPath], {
+  worker = startWorkerProcess(sandbox.configPath, {
     all: true,
     reject: false,
     // DEBUG so that every log line the worker can write is searched for the secrets.
     env: { PLANE_API_KEY: TRACKER_KEY, PLANE_WEBHOOK_SECRET: WEBHOOK_SECRET, DEPLOYER_LOG_LEVEL: 'DEBUG' },
   });
-  client = await connectClient(sandbox.config);
 });
 
 after(async () => {
   worker.kill('SIGKILL');
   await worker;
-  await client.connection.close();
   await plane.close();
-  await sandbox.close();
-  await rm(sandbox.dir, { recursive: true, force: true });
+  await setup.close();
   await stopOwnServer();
 });
 

@@ -9,13 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import { awaitResult, connectClient, queryStatus, startDeploy } from '../client/deploys.js';
+import { awaitResult, connectClient, queryStatus } from '../client/deploys.js';
 import { freePort } from '../client/dev-server-process.js';
-import { createDeployWorker } from '../worker/run.js';
-import { approveSignal, type DeployStatusView } from '../workflows/messages.js';
+import { approveSignal } from '../workflows/messages.js';
+import { startWorkItem, waitForPhase } from './support/deploy-runs.js';
 import { startDevServer, type DevServer } from './support/dev-server.js';
-import { createSandbox, PROJECT_ID, type Sandbox } from './support/sandbox.js';
+import { createSandbox, type Sandbox } from './support/sandbox.js';
+import { startInProcessWorker, type InProcessWorker } from './support/workers.js';
 
 /** The hook sleeps this long before it starts, so the server restart falls inside the exit-code poll. */
 const HOOK_DELAY_SECONDS = 8;
@@ -34,9 +34,7 @@ let port: number;
 let server: DevServer;
 let sandbox: Sandbox;
 let client: Client;
-let worker: Worker;
-let running: Promise<void>;
-let workerError: unknown;
+let worker: InProcessWorker;
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-restart-'));
@@ -50,31 +48,17 @@ before(async () => {
     taskQueue: `restart-${process.pid}`,
     hookDelaySeconds: HOOK_DELAY_SECONDS,
   });
-  worker = await createDeployWorker(sandbox.config);
-  running = worker.run().catch((error: unknown) => {
-    workerError = error;
-  });
+  worker = await startInProcessWorker(sandbox.config);
   client = await connectClient(sandbox.config);
 });
 
 after(async () => {
-  if (worker.getState() === 'RUNNING') worker.shutdown();
-  await running;
+  await worker.close();
   await client.connection.close();
   await sandbox.close();
   await server.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function waitForPhase(workflowId: string, phase: DeployStatusView['phase']): Promise<void> {
-  const deadline = Date.now() + PHASE_TIMEOUT_MS;
-  for (;;) {
-    const view = await queryStatus(client, workflowId);
-    if (view.phase === phase) return;
-    if (view.phase === 'finished' || Date.now() > deadline) assert.fail(`expected phase ${phase}, got ${view.phase}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** Stops the server with SIGTERM, waits, then starts it again on the same port with the same SQLite file. */
 async function restartServer(): Promise<void> {
@@ -90,14 +74,8 @@ async function hookRunsOf(deployId: string): Promise<number> {
 
 for (const { name, workItemId, restartIn } of cases) {
   test(name, async () => {
-    const { workflowId } = await startDeploy(client, sandbox.config, {
-      projectId: PROJECT_ID,
-      workItemId,
-      featureBranch: sandbox.branchOf(workItemId),
-      imageReference: sandbox.imageOf(workItemId),
-      requestedBy: 'carol',
-    });
-    await waitForPhase(workflowId, 'awaiting-approval');
+    const { workflowId } = await startWorkItem({ client, sandbox, workItemId });
+    await waitForPhase({ client, workflowId, phase: 'awaiting-approval', timeoutMs: PHASE_TIMEOUT_MS });
     const approve = () => client.workflow.getHandle(workflowId).signal(approveSignal, { approver: 'alice' });
 
     if (restartIn === 'awaiting-approval') {
@@ -105,7 +83,7 @@ for (const { name, workItemId, restartIn } of cases) {
       await approve();
     } else {
       await approve();
-      await waitForPhase(workflowId, 'awaiting-hook');
+      await waitForPhase({ client, workflowId, phase: 'awaiting-hook', timeoutMs: PHASE_TIMEOUT_MS });
       await restartServer();
     }
     const result = await awaitResult(client, workflowId);
@@ -114,7 +92,7 @@ for (const { name, workItemId, restartIn } of cases) {
     assert.equal(result.deployStatus, 'SUCCESS');
     assert.equal(result.hookExitCode, 0);
     assert.equal(await hookRunsOf(view.deployId ?? ''), 1);
-    assert.equal(worker.getState(), 'RUNNING');
-    assert.equal(workerError, undefined);
+    assert.equal(worker.worker.getState(), 'RUNNING');
+    assert.equal(worker.error, undefined);
   });
 }

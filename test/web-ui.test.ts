@@ -6,19 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { awaitResult, connectClient, queryStatus, startDeploy, workflowLink } from '../client/deploys.js';
+import { awaitResult, workflowLink } from '../client/deploys.js';
 import { approveSignal } from '../workflows/messages.js';
-import { createDeployWorker } from '../worker/run.js';
+import { startWorkItem, waitForPhase } from './support/deploy-runs.js';
 import { startDevServer, type DevServer } from './support/dev-server.js';
-import { createSandbox, PROJECT_ID, type Sandbox } from './support/sandbox.js';
+import type { Sandbox } from './support/sandbox.js';
+import { startWorkerSandbox, type WorkerSandbox } from './support/workers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const WORK_ITEM = 'ORCH-801';
@@ -26,10 +24,9 @@ const DOCS_DIR = fileURLToPath(new URL('../docs/', import.meta.url));
 const PAGE_TIMEOUT_MS = 60_000;
 
 let server: DevServer | undefined;
+let setup: WorkerSandbox;
 let sandbox: Sandbox;
 let client: Client;
-let worker: Worker;
-let running: Promise<void>;
 let browser: Browser;
 
 /** Returns the server that `npm test` started when it has a UI, else starts a dev server with the UI. */
@@ -43,44 +40,27 @@ async function serverWithUi(): Promise<{ address: string; uiUrl: string }> {
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install the Debian package chromium`);
   const { address, uiUrl } = await serverWithUi();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-ui-'));
-  sandbox = await createSandbox({
-    dir,
+  setup = await startWorkerSandbox({
+    tmpPrefix: 'deployer-ui-',
     workItems: [{ id: WORK_ITEM }],
     temporalAddress: address,
     uiUrl,
     taskQueue: `ui-${process.pid}`,
   });
-  worker = await createDeployWorker(sandbox.config);
-  running = worker.run();
-  client = await connectClient(sandbox.config);
+  ({ sandbox, client } = setup);
   browser = await chromium.launch({ executablePath: CHROMIUM });
 });
 
 after(async () => {
   await browser?.close();
-  worker.shutdown();
-  await running;
-  await client.connection.close();
-  await sandbox.close();
-  await rm(sandbox.dir, { recursive: true, force: true });
+  await setup.close();
   await server?.stop();
 });
 
 /** Runs one self-deploy to SUCCESS, approved by alice once the approval is pending. */
 async function finishedDeploy(): Promise<string> {
-  const { workflowId } = await startDeploy(client, sandbox.config, {
-    projectId: PROJECT_ID,
-    workItemId: WORK_ITEM,
-    featureBranch: sandbox.branchOf(WORK_ITEM),
-    imageReference: sandbox.imageOf(WORK_ITEM),
-    requestedBy: 'carol',
-  });
-  const deadline = Date.now() + 60_000;
-  while ((await queryStatus(client, workflowId)).phase !== 'awaiting-approval') {
-    if (Date.now() > deadline) assert.fail('the deploy did not reach awaiting-approval within 60 s');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const { workflowId } = await startWorkItem({ client, sandbox, workItemId: WORK_ITEM });
+  await waitForPhase({ client, workflowId, phase: 'awaiting-approval' });
   await client.workflow.getHandle(workflowId).signal(approveSignal, { approver: 'alice', comment: 'staging looks good' });
   const result = await awaitResult(client, workflowId);
   assert.equal(result.deployStatus, 'SUCCESS');

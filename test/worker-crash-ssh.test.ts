@@ -6,24 +6,24 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
 import { bundledLauncherPath } from '../activities/host-transport.js';
-import { awaitResult, connectClient, queryStatus, startDeploy } from '../client/deploys.js';
+import { awaitResult, queryStatus } from '../client/deploys.js';
 import { loadConfig, type Config } from '../shared/config.js';
 import { checkVerdict } from '../verdict/gate.js';
 import { approveSignal } from '../workflows/messages.js';
 import { createDeployWorker } from '../worker/run.js';
-import { createSandbox, readMain, PROJECT_ID, type Sandbox } from './support/sandbox.js';
-import { stopOwnServer, temporalAddress } from './support/temporal.js';
+import { startWorkItem, waitFor, waitForPhase } from './support/deploy-runs.js';
+import { readMain, type Sandbox } from './support/sandbox.js';
+import { stopOwnServer } from './support/temporal.js';
 import { sharedBundleOptions } from './support/workflow-bundle.js';
+import { startClientSandbox, startWorkerProcess, type ClientSandbox } from './support/workers.js';
 
-const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
+const WAIT_TIMEOUT_MS = 120_000;
 /** Seconds the slow launcher holds back the output of a launch that has already started the hook. */
 const LAUNCH_HOLD_SECONDS = 4;
 
@@ -36,29 +36,26 @@ const cases: { name: string; workItemId: string; killPoint: KillPoint }[] = [
   { name: 'after hook exit before verdict', workItemId: 'ORCH-954', killPoint: 'hook-exited' },
 ];
 
+let setup: ClientSandbox;
 let sandbox: Sandbox;
 let client: Client;
 const processes: ResultPromise[] = [];
 
 before(async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-crash-ssh-'));
-  sandbox = await createSandbox({
-    dir,
+  setup = await startClientSandbox({
+    tmpPrefix: 'deployer-crash-ssh-',
     workItems: cases.map(({ workItemId }) => ({ id: workItemId })),
-    temporalAddress: await temporalAddress(),
     taskQueue: `crash-ssh-${process.pid}`,
     transport: 'ssh',
     hookDelaySeconds: 2,
   });
-  client = await connectClient(sandbox.config);
+  ({ sandbox, client } = setup);
   await sharedBundleOptions();
 });
 
 after(async () => {
   for (const worker of processes) worker.kill('SIGKILL');
-  await client.connection.close();
-  await sandbox.close();
-  await rm(sandbox.dir, { recursive: true, force: true });
+  await setup.close();
   await stopOwnServer();
 });
 
@@ -68,16 +65,9 @@ test('worker killed between launch and verdict', { concurrency: true }, async (t
 
 async function runCase({ workItemId, killPoint }: { workItemId: string; killPoint: KillPoint }): Promise<void> {
   const { config, configPath } = await writeCaseConfig(workItemId, killPoint === 'launch-in-flight');
-  const first = startWorkerProcess(configPath);
-  const { workflowId } = await startDeploy(client, config, {
-    projectId: PROJECT_ID,
-    workItemId,
-    featureBranch: sandbox.branchOf(workItemId),
-    imageReference: sandbox.imageOf(workItemId),
-    requestedBy: 'carol',
-  });
-  const awaitingApproval = async () => ((await queryStatus(client, workflowId)).phase === 'awaiting-approval' ? true : undefined);
-  await waitFor(awaitingApproval, 'approval');
+  const first = addWorkerProcess(configPath);
+  const { workflowId } = await startWorkItem({ client, sandbox, workItemId, config });
+  await waitForPhase({ client, workflowId, phase: 'awaiting-approval', timeoutMs: WAIT_TIMEOUT_MS });
   await client.workflow.getHandle(workflowId).signal(approveSignal, { approver: 'alice' });
   const deployId = await waitForKillPoint(workflowId, killPoint);
 
@@ -99,7 +89,7 @@ async function runCase({ workItemId, killPoint }: { workItemId: string; killPoin
 
 /** Waits until the deploy reaches `killPoint`, observed through the workflow and the host's launch record. */
 async function waitForKillPoint(workflowId: string, killPoint: KillPoint): Promise<string> {
-  const deployId = await waitFor(async () => (await queryStatus(client, workflowId)).deployId ?? undefined, 'deploy id');
+  const deployId = await waitFor(async () => (await queryStatus(client, workflowId)).deployId ?? undefined, 'deploy id', WAIT_TIMEOUT_MS);
   const recordDir = path.join(sandbox.hostStateDir, deployId);
   const reached: Record<KillPoint, () => Promise<boolean>> = {
     'launch-in-flight': async () => existsSync(path.join(recordDir, 'pid')),
@@ -111,7 +101,7 @@ async function waitForKillPoint(workflowId: string, killPoint: KillPoint): Promi
     },
     'hook-exited': async () => existsSync(path.join(recordDir, 'exit_code')),
   };
-  await waitFor(async () => ((await reached[killPoint]()) ? true : undefined), killPoint);
+  await waitFor(async () => ((await reached[killPoint]()) ? true : undefined), killPoint, WAIT_TIMEOUT_MS);
   if (killPoint === 'launch-in-flight') {
     const status = await queryStatus(client, workflowId);
     assert.equal(status.launch, null, 'expected the launch activity still running at the kill');
@@ -146,9 +136,9 @@ exit "$code"
   return file;
 }
 
-/** Starts `npm run worker` as its own process, the way operators run it. */
-function startWorkerProcess(configPath: string): ResultPromise {
-  const worker = execa('node', ['--import', 'tsx', WORKER_MAIN, '--config', configPath], {
+/** Starts a worker process on `configPath`, which `after` kills. */
+function addWorkerProcess(configPath: string): ResultPromise {
+  const worker = startWorkerProcess(configPath, {
     reject: false,
     stdout: 'ignore',
     stderr: 'ignore',
@@ -166,14 +156,4 @@ async function mainCommitsTouching(file: string): Promise<string[]> {
     { timeout: 10_000 },
   );
   return stdout.split('\n').filter(Boolean);
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

@@ -3,13 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
-import { execa } from 'execa';
 import { freePort } from '../client/dev-server-process.js';
 import { stopOwnServer, temporalAddress } from './support/temporal.js';
-
-const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
+import { startWorkerProcess } from './support/workers.js';
 
 after(async () => {
   await stopOwnServer();
@@ -53,7 +50,7 @@ async function scrape(url: string, expected: string): Promise<{ status: number; 
 test('worker serves Prometheus metrics', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'deployer-metrics-'));
   const metricsAddress = `127.0.0.1:${await freePort()}`;
-  const worker = execa(process.execPath, ['--import', 'tsx', WORKER_MAIN, '--config', await writeConfig(dir, metricsAddress)], {
+  const worker = startWorkerProcess(await writeConfig(dir, metricsAddress), {
     reject: false,
     env: { DEPLOYER_BUNDLE_FROM_SOURCE: '1' },
   });

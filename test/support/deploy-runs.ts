@@ -14,12 +14,14 @@ export function startWorkItem({
   workItemId,
   config = sandbox.config,
   approvalTimeoutHours,
+  redeploy,
 }: {
   client: Client;
   sandbox: Sandbox;
   workItemId: string;
   config?: Config;
   approvalTimeoutHours?: number;
+  redeploy?: boolean;
 }): Promise<StartOutcome> {
   return startDeploy(client, config, {
     projectId: PROJECT_ID,
@@ -27,28 +29,46 @@ export function startWorkItem({
     featureBranch: sandbox.branchOf(workItemId),
     imageReference: sandbox.imageOf(workItemId),
     requestedBy: 'carol',
-    options: { approvalTimeoutHours },
+    options: { approvalTimeoutHours, redeploy },
   });
 }
 
-/** Polls the `status` query every 200 ms until the workflow reaches `phase`; fails on `finished` or after the timeout. */
-export async function waitForPhase({
+/** Polls the `status` query every 200 ms until the workflow reaches `phase`. Fails on `finished` or after the timeout. */
+export function waitForPhase({
   client,
   workflowId,
   phase,
-  timeoutMs = 60_000,
+  timeoutMs,
 }: {
   client: Client;
   workflowId: string;
   phase: Phase;
   timeoutMs?: number;
 }): Promise<DeployStatusView> {
+  return waitForStatus({ client, workflowId, reached: (view) => view.phase === phase, expected: `phase ${phase}`, timeoutMs });
+}
+
+/** Polls the `status` query every 200 ms until `reached` returns true. Fails on `finished` or after the timeout. */
+export async function waitForStatus({
+  client,
+  workflowId,
+  reached,
+  expected,
+  timeoutMs = 60_000,
+}: {
+  client: Client;
+  workflowId: string;
+  reached: (view: DeployStatusView) => boolean;
+  /** The state that `reached` checks for, named in the failure message. */
+  expected: string;
+  timeoutMs?: number;
+}): Promise<DeployStatusView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const view = await queryStatus(client, workflowId).catch(() => undefined);
-    if (view?.phase === phase) return view;
+    if (view !== undefined && reached(view)) return view;
     if (view?.phase === 'finished' || Date.now() > deadline) {
-      assert.fail(`${workflowId}: expected phase ${phase}, got ${view?.phase ?? 'no answer'} (${view?.reason ?? 'no reason'})`);
+      assert.fail(`${workflowId}: expected ${expected}, got phase ${view?.phase ?? 'no answer'} (${view?.reason ?? 'no reason'})`);
     }
     await delay(200);
   }
