@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { historyFromText } from '../../test/support/histories.js';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { quietLogger } from './bench-worker.js';
 import type { History } from './history.js';
@@ -48,9 +48,10 @@ export async function measureReplay(fallback: Map<string, History>): Promise<Rep
 async function readCommittedHistories(): Promise<Map<string, History>> {
   const files = await readdir(HISTORIES_DIR).catch(() => [] as string[]);
   const histories = new Map<string, History>();
-  for (const file of files.filter((name) => name.endsWith('.json')).sort()) {
-    const json: unknown = JSON.parse(await readFile(path.join(HISTORIES_DIR, file), 'utf8'));
-    histories.set(file.replace(/\.json$/, ''), historyFromJSON(json));
+  // manifest.json names the recorded workflows; it is not a history.
+  for (const file of files.filter((name) => name.endsWith('.json') && name !== 'manifest.json').sort()) {
+    const text = await readFile(path.join(HISTORIES_DIR, file), 'utf8');
+    histories.set(file.replace(/\.json$/, ''), historyFromText(text));
   }
   return histories;
 }
