@@ -32,7 +32,17 @@ export function workflowLink(config: Config, workflowId: string): string {
 
 /** Connects a client to the configured Temporal service. */
 export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10s' });
+  const options = connectionOptions(config);
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ ...options, connectTimeout: '10s' });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `cannot connect to Temporal at ${options.address} (temporal.address): ${message}; start the server or run "deployer doctor"`,
+      { cause: error },
+    );
+  }
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 
