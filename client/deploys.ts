@@ -114,7 +114,15 @@ async function latestRun(client: Client, workflowId: string): Promise<{ runId: s
 
 /** Sends an approve or reject through the checked update and returns whether it counted. */
 export async function decide(client: Client, workflowId: string, decision: Decision): Promise<DecisionAnswer> {
-  return client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [decision] });
+  try {
+    return await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [decision] });
+  } catch (error) {
+    // An update of a closed workflow fails with "not found", like an update of a workflow that never existed.
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    const run = await latestRun(client, workflowId);
+    if (run === null || run.status === 'RUNNING') throw error;
+    return { counted: false, reason: `no approval is pending: the deploy has already ended (${run.status})`, phase: 'finished' };
+  }
 }
 
 /** Queries a deploy's status. */
