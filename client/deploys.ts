@@ -32,7 +32,17 @@ export function workflowLink(config: Config, workflowId: string): string {
 
 /** Connects a client to the configured Temporal service. */
 export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10s' });
+  const options = connectionOptions(config);
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ ...options, connectTimeout: '10s' });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `cannot connect to Temporal at ${options.address} (temporal.address): ${message}; start the server or run "deployer doctor"`,
+      { cause: error },
+    );
+  }
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 
@@ -104,7 +114,15 @@ async function latestRun(client: Client, workflowId: string): Promise<{ runId: s
 
 /** Sends an approve or reject through the checked update and returns whether it counted. */
 export async function decide(client: Client, workflowId: string, decision: Decision): Promise<DecisionAnswer> {
-  return client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [decision] });
+  try {
+    return await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [decision] });
+  } catch (error) {
+    // An update of a closed workflow fails with "not found", like an update of a workflow that never existed.
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    const run = await latestRun(client, workflowId);
+    if (run === null || run.status === 'RUNNING') throw error;
+    return { counted: false, reason: `no approval is pending: the deploy has already ended (${run.status})`, phase: 'finished' };
+  }
 }
 
 /** Queries a deploy's status. */

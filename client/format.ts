@@ -27,14 +27,23 @@ function approvalLines(approval: DeployStatusView['approval'], now: Date): strin
     lines.push(`approval      pending for ${age} (since ${approval.requestedAt})`);
     lines.push(`deadline      ${approval.deadline ?? '-'}${left}`);
   } else if (approval.approver) {
-    lines.push(`approval      approved by ${approval.approver}${approval.comment ? `: ${approval.comment}` : ''}`);
+    lines.push(`approval      approved by ${approval.approver}${approval.comment ? `: ${printable(approval.comment)}` : ''}`);
   } else if (approval.rejectedBy) {
     lines.push(`approval      rejected by ${approval.rejectedBy}`);
   }
   for (const ignored of approval.ignored) {
-    lines.push(`ignored       ${ignored.decision} from ${ignored.approver} at ${ignored.at}: ${ignored.reason}`);
+    lines.push(`ignored       ${ignored.decision} from ${printable(ignored.approver)} at ${ignored.at}: ${ignored.reason}`);
   }
   return lines;
+}
+
+/**
+ * Escapes control characters such as newlines and ANSI escapes in text that comes from a signal
+ * payload, so that a payload cannot add or recolor lines of the status output.
+ */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Formats a duration in milliseconds for people: `42 s`, `3 min 5 s`, `2 h 10 min`. */

@@ -6,7 +6,8 @@ import { statusQuery, type DeployStatusView } from '../workflows/messages.js';
  * Calls `onChange` each time a deploy's phase, verdicts, launch record or ignored decisions change,
  * until it finishes, and returns the last status. A failed query (for example while no worker runs
  * during a self-deploy restart) goes to `onQueryError` and polling goes on. Without `onQueryError`
- * the error is thrown. An unknown workflow id always throws.
+ * the error is thrown. An unknown workflow id, or a failed query of a workflow that is no longer
+ * running, always throws.
  */
 export async function watchDeploy(options: {
   client: Client;
@@ -22,7 +23,9 @@ export async function watchDeploy(options: {
   let lastKey = '';
   let lastPhase = 'unknown';
   for (;;) {
-    const view = await queryOrReport(() => handle.query(statusQuery), options.onQueryError);
+    const view = await queryOrReport(() => handle.query(statusQuery), options.onQueryError, () =>
+      throwIfClosed(client, workflowId),
+    );
     if (view !== undefined) {
       lastPhase = view.phase;
       const key = changeKey(view);
@@ -39,6 +42,19 @@ export async function watchDeploy(options: {
   }
 }
 
+/**
+ * Throws when the workflow is no longer running. A query of a closed workflow needs a worker too, so
+ * without this check a watch of a finished deploy with no worker running would poll forever.
+ */
+async function throwIfClosed(client: Client, workflowId: string): Promise<void> {
+  const description = await client.workflow.getHandle(workflowId).describe();
+  if (description.status.name === 'RUNNING') return;
+  throw new Error(
+    `workflow ${workflowId} is ${description.status.name} but no worker responded to its status query; ` +
+      `start a worker on task queue "${description.taskQueue}" to read its verdicts`,
+  );
+}
+
 function changeKey(view: DeployStatusView): string {
   return [view.phase, view.stagingStatus, view.deployStatus, view.launch?.deployId, view.approval.ignored.length].join('|');
 }
@@ -46,11 +62,13 @@ function changeKey(view: DeployStatusView): string {
 async function queryOrReport(
   query: () => Promise<DeployStatusView>,
   onQueryError: ((error: unknown) => void) | undefined,
+  throwIfClosed: () => Promise<void>,
 ): Promise<DeployStatusView | undefined> {
   try {
     return await query();
   } catch (error) {
     if (onQueryError === undefined || error instanceof WorkflowNotFoundError) throw error;
+    await throwIfClosed();
     onQueryError(error);
     return undefined;
   }

@@ -117,7 +117,9 @@ async function deployOne({
         const answer = await approveInPlane({ sandbox, webhook, workItemId });
         step(`${workItemId}: Plane webhook answered: ${answer}`);
         step(`${workItemId}: the same approval from the Temporal CLI would be:`);
-        step(`    temporal workflow signal --workflow-id ${outcome.workflowId} --name approve --input '{"approver":"${APPROVER}"}'`);
+        const { address } = sandbox.config.temporal;
+        const addressFlag = address === '127.0.0.1:7233' ? '' : ` --address ${address}`;
+        step(`    temporal workflow signal${addressFlag} --workflow-id ${outcome.workflowId} --name approve --input '{"approver":"${APPROVER}"}'`);
       }
       if (view.launch && view.phase === 'awaiting-hook') {
         step(`${workItemId}: hook launched detached, pid ${view.launch.pid}, record ${view.launch.recordDir}`);

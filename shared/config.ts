@@ -12,9 +12,9 @@ const secondsSchema = (max: number) => z.number().positive('expected a positive 
 /** Connection to the Temporal service. TLS and API keys come from the environment. */
 const temporalSchema = z
   .object({
-    address: z.string().default('127.0.0.1:7233'),
-    namespace: z.string().default('default'),
-    taskQueue: z.string().default('deployer'),
+    address: z.string().min(1, 'expected host:port such as 127.0.0.1:7233').default('127.0.0.1:7233'),
+    namespace: z.string().min(1, 'expected a namespace name such as default').default('default'),
+    taskQueue: z.string().min(1, 'expected a task queue name such as deployer').default('deployer'),
     uiUrl: httpUrlSchema.default('http://127.0.0.1:8233'),
     apiKeyEnv: envNameSchema.optional(),
     tls: z.boolean().default(false),

@@ -154,6 +154,14 @@ describe('deployer CLI', () => {
     assert.equal(last.reason, 'rejected by bob: freeze');
   });
 
+  test('approve after the deploy ended', async () => {
+    await awaitResult(client, 'deploy-orchestrator-ORCH-303');
+    const result = await cli(['approve', ...itemArgs('ORCH-303'), '--approver', 'alice']);
+
+    assert.equal(result.exitCode, 1);
+    assert.match(result.stdout, /^approve did not count: no approval is pending: the deploy has already ended \(COMPLETED\)$/m);
+  });
+
   test('status of unknown work item', async () => {
     const result = await cli(['status', ...itemArgs('ORCH-999')]);
 

@@ -2,6 +2,7 @@
 import {
   condition,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -311,9 +312,16 @@ function objectOrEmpty(payload: unknown): Record<string, unknown> {
   return payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : {};
 }
 
-/** Derives the deploy id: the same across retries and worker restarts, new for a run after FAILED. */
+/**
+ * Derives the deploy id: the same across retries and worker restarts, new for every run. The first
+ * 8 hex digits of a UUIDv7 run id are a timestamp that changes only every 65 s, so two runs started
+ * within that window got the same id and the second found the first's launch record and never ran
+ * its hook. The id now ends with the run id's last 12 hex digits, which are random. Runs that
+ * started before this change keep the old id on replay.
+ */
 function deployIdOf(workflowId: string, firstRunId: string): string {
-  return `${workflowId}.${firstRunId.slice(0, 8)}`;
+  if (!patched('deploy-id-random-run-id-digits')) return `${workflowId}.${firstRunId.slice(0, 8)}`;
+  return `${workflowId}.${firstRunId.replaceAll('-', '').slice(-12)}`;
 }
 
 function formatDuration(ms: number): string {

@@ -24,6 +24,9 @@ ${GLOBAL_HELP}`,
   async run(values, positionals) {
     const file = positionals[0];
     if (file === undefined) throw new UsageError('gate: missing FILE; expected a path to 15-staging-log.md or 14-deploy-log.md');
+    if (values.kind !== undefined && values.kind !== 'staging' && values.kind !== 'deploy') {
+      throw new UsageError(`gate: --kind ${JSON.stringify(values.kind)} is invalid: expected staging or deploy`);
+    }
     const kind = values.kind ?? kindOfFile(path.basename(file));
     if (kind !== 'staging' && kind !== 'deploy') {
       throw new UsageError(`gate: cannot tell the verdict kind of ${file}; pass --kind staging or --kind deploy`);

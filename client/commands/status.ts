@@ -1,4 +1,5 @@
 /** `deployer status`: one deploy's phase, verdicts, pending approval and launch record. */
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { connectClient, deployWorkflowId, queryStatus, workflowLink } from '../deploys.js';
 import { formatStatus } from '../format.js';
 import { configOf, workItemOf } from './args.js';
@@ -27,7 +28,15 @@ ${GLOBAL_HELP}`,
     const workflowId = deployWorkflowId(projectId, workItemId);
     const client = await connectClient(config);
     try {
-      const view = await queryStatus(client, workflowId);
+      const view = await queryStatus(client, workflowId).catch((error: unknown) => {
+        if (error instanceof WorkflowNotFoundError || !(error instanceof Error)) throw error;
+        // A query needs a worker even for a finished workflow; without one the server times out after about 30 s.
+        throw new Error(
+          `status query of ${workflowId} failed: ${error.message}; is a worker polling task queue ` +
+            `"${config.temporal.taskQueue}"? Start one with: npm run worker -- --config FILE`,
+          { cause: error },
+        );
+      });
       const link = workflowLink(config, workflowId);
       if (values.json) {
         const { pending, requestedAt } = view.approval;

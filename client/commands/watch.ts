@@ -13,7 +13,8 @@ export const watchCommand: Command = {
 
 Polls the workflow's "status" query and prints a line each time the step changes: the time since
 the deploy started, the phase and what happens in it. Query failures (for example while the worker
-restarts during a self-deploy) are reported once each and polling goes on.
+restarts during a self-deploy) are reported once each and polling goes on. When the query of a
+workflow that has already closed fails, watch exits 1 and names the task queue that needs a worker.
 
   --project ID              project id from the config
   --work-item ID            work item id, e.g. ORCH-65

@@ -40,6 +40,7 @@ export const CONFIG_CASES: Array<{ name: string; edit: (text: string) => string;
   { name: 'host without stateDir', edit: editJson((c) => delete c.hosts.production.stateDir), key: 'hosts.production.stateDir' },
   { name: 'empty stateDir', edit: editJson((c) => (c.stateDir = '')), key: 'stateDir' },
   { name: 'numeric stateDir', edit: editJson((c) => (c.stateDir = 7)), key: 'stateDir' },
+  { name: 'empty task queue', edit: editJson((c) => (c.temporal.taskQueue = '')), key: 'temporal.taskQueue' },
   { name: 'empty hook argv', edit: editJson((c) => (c.projects[PROJECT_ID].deploy.hook = [])), key: `projects.${PROJECT_ID}.deploy.hook` },
   {
     name: 'hook as shell string',
