@@ -1,5 +1,6 @@
 /** Client-side operations on deploy workflows: start with the id policies, decide, query. */
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { Config } from '../shared/config.js';
 import { deployInputSchema, parseOrThrow, type DeployInput, type DeployInputDraft } from '../shared/input.js';
 import { DeployPhaseKey, DeployProjectKey, WorkItemIdKey } from '../shared/search-attributes.js';
@@ -52,6 +53,8 @@ export interface StartOutcome {
   /** False when a run for this work item was already in progress and is returned instead. */
   startedNew: boolean;
   link: string;
+  /** Input fields of the running deploy that differ from this request, when one was returned. */
+  differences: string[];
 }
 
 /**
@@ -66,7 +69,8 @@ export async function startDeploy(client: Client, config: Config, draft: DeployI
   const workflowId = deployWorkflowId(input.projectId, input.workItemId);
   const previous = await latestRun(client, workflowId);
   if (previous?.status === 'RUNNING') {
-    return { workflowId, runId: previous.runId, startedNew: false, link: workflowLink(config, workflowId) };
+    const differences = await differencesFromRunning(client, workflowId, input);
+    return { workflowId, runId: previous.runId, startedNew: false, link: workflowLink(config, workflowId), differences };
   }
   if (previous?.status === 'COMPLETED' && !input.options.redeploy) {
     const result = await client.workflow.getHandle<typeof deployWorkItem>(workflowId, previous.runId).result();
@@ -99,7 +103,23 @@ export async function startDeploy(client: Client, config: Config, draft: DeployI
     ].join('\n\n'),
   });
   const startedNew = previous === null || handle.firstExecutionRunId !== previous.runId;
-  return { workflowId, runId: handle.firstExecutionRunId, startedNew, link: workflowLink(config, workflowId) };
+  const differences = startedNew ? [] : await differencesFromRunning(client, workflowId, input);
+  return { workflowId, runId: handle.firstExecutionRunId, startedNew, link: workflowLink(config, workflowId), differences };
+}
+
+/**
+ * Compares a request with the input of the running deploy, read from the first event of its history
+ * (no worker needed), so a caller learns that its image or requester is not the one being deployed.
+ */
+async function differencesFromRunning(client: Client, workflowId: string, input: DeployInput): Promise<string[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) return [];
+  const running = defaultPayloadConverter.fromPayload<DeployInput>(payload);
+  const fields = ['imageReference', 'featureBranch', 'requestedBy', 'pullRequestNumber'] as const;
+  return fields
+    .filter((field) => running[field] !== input[field])
+    .map((field) => `${field}: running ${JSON.stringify(running[field])}, requested ${JSON.stringify(input[field])}`);
 }
 
 async function latestRun(client: Client, workflowId: string): Promise<{ runId: string; status: string } | null> {

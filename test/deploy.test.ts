@@ -4,11 +4,11 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { AlreadyDeployedError, awaitResult, decide, queryStatus } from '../client/deploys.js';
+import { AlreadyDeployedError, awaitResult, decide, queryStatus, startDeploy } from '../client/deploys.js';
 import { checkVerdict } from '../verdict/gate.js';
 import { approveSignal, rejectSignal } from '../workflows/messages.js';
 import { readLines, startWorkItem, waitForPhase } from './support/deploy-runs.js';
-import { readMain, type Sandbox } from './support/sandbox.js';
+import { PROJECT_ID, readMain, type Sandbox } from './support/sandbox.js';
 import { stopOwnServer } from './support/temporal.js';
 import { startWorkerSandbox, type WorkerSandbox } from './support/workers.js';
 
@@ -149,6 +149,16 @@ describe('deploy workflow on a dev server', () => {
     assert.equal(first.startedNew, true);
     assert.equal(second.startedNew, false);
     assert.equal(second.runId, first.runId);
+    assert.deepEqual(second.differences, []);
+    const otherImage = await startDeploy(client, sandbox.config, {
+      projectId: PROJECT_ID,
+      workItemId: 'ORCH-107',
+      featureBranch: sandbox.branchOf('ORCH-107'),
+      imageReference: 'registry.local:5000/orchestrator:other',
+      requestedBy: 'carol',
+    });
+    assert.equal(otherImage.startedNew, false);
+    assert.match(otherImage.differences.join('\n'), /^imageReference: running ".*:orch-107", requested ".*:other"$/m);
 
     await waitForPhase({ client, workflowId: first.workflowId, phase: 'awaiting-approval' });
     await client.workflow.getHandle(first.workflowId).signal(approveSignal, { approver: 'bob' });

@@ -23,7 +23,9 @@ rejected unless --redeploy is given.
   --redeploy                   deploy again a work item whose last deploy ended SUCCESS
 
 Output: "started" or "already running", the workflow id, run id and Web UI link.
-With --json: {"workflowId","runId","startedNew","link"}.
+When a deploy was already running with another image, branch, requester or pull request, one
+"warning:" line names each difference; the running deploy is not changed.
+With --json: {"workflowId","runId","startedNew","link","differences"}.
 Exit code: 0 when started or already running, 1 when rejected or on an error, 2 on usage errors.
 
 ${GLOBAL_HELP}`,
@@ -48,6 +50,9 @@ ${GLOBAL_HELP}`,
         console.log(JSON.stringify(outcome));
       } else {
         console.log(`${outcome.startedNew ? 'started' : 'already running'}: ${outcome.workflowId} (run ${outcome.runId})`);
+        for (const difference of outcome.differences) {
+          console.log(`warning: the running deploy differs from this request: ${difference}`);
+        }
         console.log(`Web UI: ${outcome.link}`);
       }
       return 0;
