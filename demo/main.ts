@@ -54,6 +54,11 @@ async function main(): Promise<void> {
   });
   step(`stand-in Gitea at ${sandbox.gitea.url}, stand-in Plane at ${sandbox.plane?.baseUrl}`);
   step(`production service on 127.0.0.1:${sandbox.prodPort}`);
+  // Ctrl-C must not leave the stand-in production service running: it was started detached.
+  process.once('SIGINT', () => {
+    step('interrupted: stopping the stand-in servers and the production service');
+    void sandbox.close().finally(() => process.exit(130));
+  });
   const worker = await createDeployWorker(sandbox.config);
   const client = await connectClient(sandbox.config);
   const webhook = await startWebhookServer({ config: sandbox.config, client, log: () => undefined });
