@@ -95,7 +95,7 @@ export class GiteaClient {
     return response.status === 404 ? null : this.checkPull('GET', path, response.body);
   }
 
-  /** Opens a pull request; answers 201, or 409 when an open one for the same head and base exists. */
+  /** Opens a pull request. The forge returns 201, or 409 when an open one for the same head and base exists. */
   async createPullRequest(form: { head: string; base: string; title: string; body: string }): Promise<GiteaResponse> {
     return this.expect('POST', `${this.repoPath()}/pulls`, [201, 409], form);
   }
@@ -106,7 +106,7 @@ export class GiteaClient {
     return response.status === 204;
   }
 
-  /** Asks the forge to merge; returns the answer for 200, 404, 405 and 409 and throws for the rest. */
+  /** Requests a merge. Returns the response for 200, 404, 405 and 409 and throws for the rest. */
   async merge(number: number, form: { headCommitId?: string; message: string }): Promise<GiteaResponse> {
     const body = {
       Do: 'merge',
@@ -116,7 +116,7 @@ export class GiteaClient {
     return this.expect('POST', `${this.repoPath()}/pulls/${number}/merge`, [200, 404, 405, 409], body);
   }
 
-  /** Deletes a branch; returns false when the forge answers 404. */
+  /** Deletes a branch. Returns false when the forge returns 404. */
   async deleteBranch(branch: string): Promise<boolean> {
     const response = await this.expect('DELETE', `${this.repoPath()}/branches/${encodePath(branch)}`, [204, 404]);
     return response.status === 204;

@@ -150,7 +150,7 @@ async function awaitExit({ project, target }: HookSetup, record: LaunchRecord): 
         log.info('deploy hook finished', { deployId: record.deployId, result, exitCode });
         return outcome;
       }
-      // A RUNNING answer already waited on the host for the interval; anything else waits here.
+      // A RUNNING result already waited on the host for the interval, so only other results wait here.
       if (observation.state !== 'RUNNING') await sleep(intervalMs);
     }
   } finally {

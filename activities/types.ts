@@ -31,7 +31,7 @@ export interface StagingCheckRequest {
   strict: boolean;
 }
 
-/** What the staging check produced. Only the exit code decides the verdict. */
+/** Result of the staging check. Only the exit code decides the verdict. */
 export interface StagingCheckResult {
   exitCode: number;
   /** `INFRA-WAIVED:` lines, copied verbatim (trimmed, at most 50, each at most 500 characters). */
@@ -135,7 +135,7 @@ export interface HookRequest {
   workflowId: string;
 }
 
-/** Where a detached hook runs and writes its state; returned by the launch, read by the poll. */
+/** Location and process of a detached hook and its state files, returned by the launch and read by the poll. */
 export interface LaunchRecord {
   deployId: string;
   host: string;

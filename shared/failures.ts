@@ -11,9 +11,9 @@ export const FailureType = {
   MissingSecret: 'MissingSecret',
   /** The forge refused a request in a way that retrying cannot fix (401, 403, 404, 422). Permanent. */
   ForgeRejected: 'ForgeRejected',
-  /** The forge was unreachable, timed out or answered 5xx or "try again later". Transient. */
+  /** The forge was unreachable, timed out or returned 5xx or "try again later". Transient. */
   ForgeUnavailable: 'ForgeUnavailable',
-  /** The tracker was unreachable, timed out or answered 5xx. Transient. */
+  /** The tracker was unreachable, timed out or returned 5xx. Transient. */
   TrackerUnavailable: 'TrackerUnavailable',
   /** The tracker refused a request (unknown work item or state). Permanent. */
   TrackerRejected: 'TrackerRejected',

@@ -314,8 +314,8 @@ function objectOrEmpty(payload: unknown): Record<string, unknown> {
 
 /**
  * Derives the deploy id: the same across retries and worker restarts, new for every run. The first
- * 8 hex digits of a UUIDv7 run id are a timestamp that changes only every 65 s, so two runs started
- * within that window got the same id and the second found the first's launch record and never ran
+ * 8 hex digits of a UUIDv7 run id are a timestamp that changes only every 65 s. Two runs started
+ * within that window got the same id, so the second found the first's launch record and never ran
  * its hook. The id now ends with the run id's last 12 hex digits, which are random. Runs that
  * started before this change keep the old id on replay.
  */
