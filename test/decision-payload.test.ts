@@ -34,6 +34,8 @@ test('decision payload check matches schemas', () => {
 });
 
 test('decision payload problem names field', () => {
-  assert.match(payloadProblem('reject', { approver: 'bob' }) ?? '', /^reason: expected a string/);
+  assert.equal(payloadProblem('reject', { approver: 'bob' }), 'reason: missing');
+  assert.equal(payloadProblem('approve', {}), 'approver: missing, expected a login such as alice');
+  assert.match(payloadProblem('reject', { approver: 'bob', reason: 7 }) ?? '', /^reason: expected a string, received number$/);
   assert.match(payloadProblem('approve', { approver: 'alice', extra: 1 }) ?? '', /^extra: unrecognized key/);
 });

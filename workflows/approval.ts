@@ -71,7 +71,7 @@ export class ApprovalGate {
     }
     const reason = this.check(decision, phase);
     if (reason !== null) {
-      this.ignore({ approver: String(decision.approver).slice(0, 64), decision: decision.decision, reason, at: now });
+      this.ignore({ approver: approverLabel(decision.approver), decision: decision.decision, reason, at: now });
       return { counted: false, reason, phase };
     }
     if (decision.decision === 'approve') {
@@ -96,4 +96,9 @@ function decisionProblem(decision: Decision): string | null {
   const { decision: kind, ...payload } = decision;
   const problem = payloadProblem(kind, payload);
   return problem === null ? null : `invalid ${kind} payload: ${problem}`;
+}
+
+/** Labels the sender of an ignored decision; a payload without a string approver shows as "(missing)". */
+function approverLabel(approver: unknown): string {
+  return typeof approver === 'string' ? approver.slice(0, 64) : '(missing)';
 }

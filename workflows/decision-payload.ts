@@ -27,6 +27,7 @@ export function payloadProblem(kind: 'approve' | 'reject', payload: Record<strin
 }
 
 function fieldProblem(field: string, value: unknown): string | null {
+  if (value === undefined) return field === 'approver' ? 'missing, expected a login such as alice' : 'missing';
   if (typeof value !== 'string') return `expected a string, received ${value === null ? 'null' : typeof value}`;
   if (field === 'approver') {
     return IDENTITY_PATTERN.test(value) ? null : 'expected a login such as alice or alice@example.com (letters, digits, . _ @ + -)';
