@@ -5,6 +5,7 @@ import { failure, FailureType } from './failure.js';
 import { guard } from './forge-failure.js';
 import { GiteaClient } from './gitea-client.js';
 import { findPull, toInfo } from './pull-lookup.js';
+import { projectOf } from './project.js';
 import type { FindPullRequestRequest, MergeOutcome, MergePullRequestRequest, PullRequestInfo } from './types.js';
 
 /** Builds the forge activities: look up, check and merge pull requests through the Gitea API. */
@@ -50,13 +51,7 @@ export function createForgeActivities(deps: ActivityDeps) {
 
 /** Builds a Gitea client for a project from the config, reading the token from the environment now. */
 export function forgeClient(deps: ActivityDeps, projectId: string): { client: GiteaClient; project: ProjectConfig } {
-  const project = Object.hasOwn(deps.config.projects, projectId) ? deps.config.projects[projectId] : undefined;
-  if (!project) {
-    throw failure(
-      FailureType.InvalidInput,
-      `unknown project ${JSON.stringify(projectId)}: expected one of the projects in the config`,
-    );
-  }
+  const project = projectOf(deps.config, projectId);
   const forge = deps.config.forge;
   let token: string;
   try {

@@ -2,12 +2,12 @@ import { ApplicationFailure, CancelledFailure, Context, heartbeat, log, sleep } 
 import { z } from 'zod';
 import type { ProjectConfig } from '../shared/config.js';
 import { identitySchema, imageReferenceSchema, projectIdSchema, workItemIdSchema } from '../shared/ids.js';
-import { parseOrThrow, ValidationError } from '../shared/input.js';
 import type { ActivityDeps } from './context.js';
-import { failure, FailureType } from './failure.js';
+import { failure, FailureType, validated } from './failure.js';
 import { faultPoint } from './faults.js';
 import { DEPLOY_ID_PATTERN, kill, launch, poll, type PollResult } from './host-launcher.js';
 import { hostTarget, type HostTarget } from './host-transport.js';
+import { projectOf } from './project.js';
 import type { HookOutcome, HookRequest, LaunchRecord } from './types.js';
 
 /** Extra time past the hook's own timeout before the poll gives up, so `timeout -k 10` can end the hook first. */
@@ -64,18 +64,8 @@ export function createHostActivities(deps: ActivityDeps) {
 }
 
 function resolveSetup(deps: ActivityDeps, request: HookRequest): HookSetup {
-  try {
-    parseOrThrow(hookRequestSchema, request, 'hook request');
-  } catch (error) {
-    if (error instanceof ValidationError) throw failure(FailureType.InvalidInput, error.message, error);
-    throw error;
-  }
-  const project = deps.config.projects[request.projectId];
-  if (!project) {
-    const known = Object.keys(deps.config.projects).join(', ') || 'none';
-    const message = `project ${request.projectId} is not in the config: expected one of ${known}`;
-    throw failure(FailureType.InvalidConfig, message);
-  }
+  validated(hookRequestSchema, request, 'hook request');
+  const project = projectOf(deps.config, request.projectId);
   const host = deps.config.hosts[project.deploy.host];
   if (!host) {
     throw failure(

@@ -99,6 +99,6 @@ function decisionProblem(decision: Decision): string | null {
 }
 
 /** Labels the sender of an ignored decision; a payload without a string approver shows as "(missing)". */
-function approverLabel(approver: unknown): string {
+export function approverLabel(approver: unknown): string {
   return typeof approver === 'string' ? approver.slice(0, 64) : '(missing)';
 }

@@ -13,7 +13,7 @@ import {
 import type { DeployActivities, DeployPlan, HookOutcome, HookRequest, Status } from '../activities/types.js';
 import type { DeployInput } from '../shared/input.js';
 import { DeployPhaseKey, DeployStatusKey, StagingStatusKey } from '../shared/search-attributes.js';
-import { ApprovalGate } from './approval.js';
+import { ApprovalGate, approverLabel } from './approval.js';
 import {
   approveSignal,
   decideUpdate,
@@ -100,7 +100,7 @@ class DeployRun {
     if (answer.counted) this.state.timestamps.approvalDecided = now;
     log.info(answer.counted ? 'decision counted' : 'decision ignored', {
       decision: decision.decision,
-      approver: String(decision.approver).slice(0, 64),
+      approver: approverLabel(decision.approver),
       reason: answer.reason,
     });
     return answer;
@@ -298,7 +298,9 @@ class DeployRun {
   }
 
   private enterPhase(phase: Phase, details: string): void {
-    if (phase === 'launching' || phase === 'deploying') this.state.deployId = this.hookRequest().deployId;
+    if (phase === 'launching' || phase === 'deploying') {
+      this.state.deployId ??= deployIdOf(this.info.workflowId, this.info.firstExecutionRunId);
+    }
     this.state.phase = phase;
     setCurrentDetails(`**${phase}**: ${details}`);
     if (phase === 'awaiting-approval' || phase === 'finished' || phase === 'launching' || phase === 'deploying') {
