@@ -1,6 +1,6 @@
 /**
  * Opens a finished deploy in the Temporal Web UI with headless Chromium and checks that the page
- * tells the story without opening payloads: the work item, the step summaries and the verdict.
+ * shows the work item, the step summaries and the verdict without opening payloads.
  * Set UPDATE_SCREENSHOT=1 to write the screenshots to docs/web-ui.png and docs/web-ui-details.png;
  * otherwise they go to a temp folder.
  */
